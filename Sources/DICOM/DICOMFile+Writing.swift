@@ -1,0 +1,110 @@
+extension DICOMFile {
+    /// The file's bytes: preamble and "DICM" when the source had them (or for a new file with
+    /// meta information), the meta group with its group length recomputed, then the data set in
+    /// `transferSyntax` (deflated for the Deflated syntax).
+    public func encoded() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(dataSet.estimatedEncodedLength + 512)
+        if let meta {
+            out.append(contentsOf: preamble ?? ValueBytes(repeating: 0, count: 128))
+            out.append(contentsOf: [0x44, 0x49, 0x43, 0x4D])
+            out.append(contentsOf: Self.encodeMeta(meta))
+        } else if let preamble {
+            out.append(contentsOf: preamble)
+            out.append(contentsOf: [0x44, 0x49, 0x43, 0x4D])
+        }
+        let body = DataSetWriter.encode(dataSet, syntax: transferSyntax)
+        out.append(contentsOf: transferSyntax.isDeflated ? Deflate.deflate(body) : body)
+        return out
+    }
+
+    /// Group 0002 in explicit VR little endian; (0002,0000) is recomputed when present.
+    static func encodeMeta(_ meta: DataSet) -> [UInt8] {
+        var rest = meta
+        let hadGroupLength = rest.remove(.fileMetaInformationGroupLength) != nil
+        let body = DataSetWriter.encode(rest, syntax: .explicitVRLittleEndian)
+        guard hadGroupLength else { return body }
+        var length = UInt32(body.count).littleEndian
+        var head = DataSetWriter.encode(DataSet(elements: [
+            DataElement(tag: .fileMetaInformationGroupLength, vr: .UL,
+                        bytes: withUnsafeBytes(of: &length) { Array($0) }),
+        ]), syntax: .explicitVRLittleEndian)
+        head.append(contentsOf: body)
+        return head
+    }
+
+    /// A new Part 10 file for `dataSet`, with meta information built from its SOP class and
+    /// instance UIDs (PS3.10 §7.1).
+    public init(dataSet: DataSet, transferSyntax: TransferSyntax,
+                implementationClassUID: String = DICOMImplementation.classUID,
+                implementationVersionName: String = DICOMImplementation.versionName,
+                sourceAET: String? = nil) {
+        var meta = DataSet()
+        meta.set(DataElement(tag: .fileMetaInformationGroupLength, vr: .UL, bytes: [0, 0, 0, 0]))
+        meta.set(DataElement(tag: .fileMetaInformationVersion, vr: .OB, bytes: [0x00, 0x01]))
+        if let sopClass = dataSet.string(.sopClassUID) {
+            meta.set(DataElement(tag: .mediaStorageSOPClassUID, vr: .UI, string: sopClass))
+        }
+        if let sopInstance = dataSet.string(.sopInstanceUID) {
+            meta.set(DataElement(tag: .mediaStorageSOPInstanceUID, vr: .UI, string: sopInstance))
+        }
+        meta.set(DataElement(tag: .transferSyntaxUID, vr: .UI, string: transferSyntax.uid))
+        meta.set(DataElement(tag: .implementationClassUID, vr: .UI, string: implementationClassUID))
+        meta.set(DataElement(tag: .implementationVersionName, vr: .SH, string: implementationVersionName))
+        if let sourceAET { meta.set(DataElement(tag: .sourceApplicationEntityTitle, vr: .AE, string: sourceAET)) }
+        self.init(meta: meta, dataSet: dataSet, transferSyntax: transferSyntax)
+    }
+
+    /// The same object in another native transfer syntax (Implicit/Explicit VR Little Endian,
+    /// Explicit VR Big Endian, Deflated). Encapsulated pixel data cannot change syntax here:
+    /// that needs a codec.
+    public func converted(to target: TransferSyntax) throws(DICOMError) -> DICOMFile {
+        if target == transferSyntax { return self }
+        if transferSyntax.isEncapsulated || target.isEncapsulated {
+            throw .cannotEncode(tag: .pixelData, reason: "converting \(transferSyntax.uid) to \(target.uid) needs an image codec")
+        }
+        var copy = self
+        copy.transferSyntax = target
+        // Group lengths (retired outside group 0002) would be wrong after the change: drop them.
+        copy.dataSet = dataSet.removingGroupLengths()
+        var meta = copy.meta ?? DICOMFile(dataSet: dataSet, transferSyntax: target).meta!
+        meta.set(DataElement(tag: .transferSyntaxUID, vr: .UI, string: target.uid))
+        copy.meta = meta
+        return copy
+    }
+}
+
+/// How this implementation names itself in meta information and association negotiation.
+public enum DICOMImplementation {
+    /// Under the UUID-derived root 2.25 (PS3.5 §B.2), fixed for SwiftPACS.
+    public static let classUID = "2.25.174320394915386385371622385116521651267"
+    public static let versionName = "SWIFTPACS_01"
+}
+
+extension DataSet {
+    func removingGroupLengths() -> DataSet {
+        var copy = self
+        copy.removeAll { $0.tag.isGroupLength }
+        return copy
+    }
+
+    mutating func removeAll(where predicate: (DataElement) -> Bool) {
+        var kept = elements.filter { !predicate($0) }
+        for i in kept.indices {
+            if case .sequence(var s) = kept[i].value {
+                s.items = s.items.map { $0.removingGroupLengths() }
+                kept[i].value = .sequence(s)
+            }
+        }
+        self = DataSet(elements: kept, characterSet: characterSet, hasUndefinedLength: hasUndefinedLength)
+    }
+}
+
+extension DataElement {
+    /// A text element with its value padded to even length as the VR requires (PS3.5 §6.2).
+    public init(tag: Tag, vr: VR, string: String, characterSet: SpecificCharacterSet = .default) {
+        var bytes = characterSet.encode(string, vr: vr) ?? Array(string.utf8)
+        if bytes.count % 2 == 1 { bytes.append(vr.paddingByte) }
+        self.init(tag: tag, vr: vr, value: .bytes(bytes[...]))
+    }
+}

@@ -1,0 +1,290 @@
+/// Encodes data sets as the DICOM JSON Model (PS3.18 Annex F).
+///
+/// Written by hand rather than through a generic JSON layer: metadata answers for whole studies
+/// are on a hot path, and the model's rules (numbers for IS/DS, PN groups, InlineBinary vs
+/// BulkDataURI) are easiest to follow in one place.
+public struct DICOMJSONEncoder: Sendable {
+    /// Binary values (OB, OD, OF, OL, OV, OW, UN) longer than this many bytes are replaced by a
+    /// BulkDataURI when `bulkDataURI` gives one; shorter ones are InlineBinary.
+    public var bulkDataThreshold: Int
+    /// Makes the BulkDataURI for an element; `path` is the chain of tags (and item indexes) from
+    /// the top-level data set. Nil (or returning nil) keeps the value inline.
+    public var bulkDataURI: (@Sendable (_ path: [JSONPathComponent], _ element: DataElement) -> String?)?
+
+    public enum JSONPathComponent: Sendable, Hashable {
+        case tag(Tag)
+        case item(Int)
+    }
+
+    public init(bulkDataThreshold: Int = 768,
+                bulkDataURI: (@Sendable ([JSONPathComponent], DataElement) -> String?)? = nil) {
+        self.bulkDataThreshold = bulkDataThreshold
+        self.bulkDataURI = bulkDataURI
+    }
+
+    public func encode(_ dataSet: DataSet) -> String {
+        var out = JSONOutput()
+        var path: [JSONPathComponent] = []
+        writeDataSet(dataSet, into: &out, path: &path)
+        return out.text
+    }
+
+    /// A JSON array of data sets, as QIDO-RS and WADO-RS metadata answer.
+    public func encode(_ dataSets: [DataSet]) -> String {
+        var out = JSONOutput()
+        out.raw("[")
+        for (i, ds) in dataSets.enumerated() {
+            if i > 0 { out.raw(",") }
+            var path: [JSONPathComponent] = []
+            writeDataSet(ds, into: &out, path: &path)
+        }
+        out.raw("]")
+        return out.text
+    }
+
+    func writeDataSet(_ dataSet: DataSet, into out: inout JSONOutput, path: inout [JSONPathComponent]) {
+        out.raw("{")
+        var first = true
+        for element in dataSet.elements {
+            if !first { out.raw(",") }
+            first = false
+            out.raw("\"")
+            out.raw(element.tag.hexString)
+            out.raw("\":")
+            path.append(.tag(element.tag))
+            writeElement(element, characterSet: dataSet.characterSet, into: &out, path: &path)
+            path.removeLast()
+        }
+        out.raw("}")
+    }
+
+    func writeElement(_ original: DataElement, characterSet: SpecificCharacterSet,
+                      into out: inout JSONOutput, path: inout [JSONPathComponent]) {
+        let element = original.reinterpretingUN()
+        out.raw("{\"vr\":\"")
+        out.raw(element.vr.description)
+        out.raw("\"")
+        defer { out.raw("}") }
+
+        switch element.value {
+        case .sequence(let sequence):
+            out.raw(",\"Value\":[")
+            for (i, item) in sequence.items.enumerated() {
+                if i > 0 { out.raw(",") }
+                path.append(.item(i))
+                writeDataSet(item, into: &out, path: &path)
+                path.removeLast()
+            }
+            out.raw("]")
+
+        case .fragments:
+            if let uri = bulkDataURI?(path, element) {
+                out.raw(",\"BulkDataURI\":")
+                out.string(uri)
+            } else {
+                out.raw(",\"InlineBinary\":\"")
+                out.base64(DataSetWriter.encodeFragmentsValue(element))
+                out.raw("\"")
+            }
+
+        case .bytes(let bytes):
+            if bytes.isEmpty { return }
+            if element.vr.isBulkBinary {
+                if bytes.count > bulkDataThreshold, let uri = bulkDataURI?(path, element) {
+                    out.raw(",\"BulkDataURI\":")
+                    out.string(uri)
+                } else {
+                    out.raw(",\"InlineBinary\":\"")
+                    out.base64(bytes)
+                    out.raw("\"")
+                }
+                return
+            }
+            out.raw(",\"Value\":[")
+            writeValues(element, bytes: bytes, characterSet: characterSet, into: &out)
+            out.raw("]")
+        }
+    }
+
+    func writeValues(_ element: DataElement, bytes: ValueBytes, characterSet: SpecificCharacterSet,
+                     into out: inout JSONOutput) {
+        func list<T>(_ values: [T], _ write: (T, inout JSONOutput) -> Void) {
+            for (i, v) in values.enumerated() {
+                if i > 0 { out.raw(",") }
+                write(v, &out)
+            }
+        }
+        switch element.vr {
+        case .US, .SS, .UL, .SL, .SV:
+            list(element.ints) { v, o in o.raw(String(v)) }
+        case .UV:
+            list(readLittleEndianArray(bytes, as: UInt64.self)) { v, o in o.raw(String(v)) }
+        case .FL, .FD:
+            list(element.doubles) { v, o in o.number(v) }
+        case .AT:
+            list(element.tags) { v, o in o.raw("\""); o.raw(v.hexString); o.raw("\"") }
+        case .IS, .DS:
+            let texts = element.strings(characterSet: .default)
+            list(texts) { text, o in
+                if text.isEmpty { o.raw("null") } else { o.decimal(text, integer: element.vr == .IS) }
+            }
+        case .PN:
+            let text = characterSet.decode(bytes, vr: .PN)
+            let values = DataElement.trimmed(text, vr: .PN).split(separator: "\\", omittingEmptySubsequences: false)
+            list(values) { value, o in
+                let groups = value.split(separator: "=", omittingEmptySubsequences: false)
+                if value.isEmpty { o.raw("null"); return }
+                o.raw("{")
+                for (g, key) in ["Alphabetic", "Ideographic", "Phonetic"].enumerated() where g < groups.count {
+                    if g > 0 { o.raw(",") }
+                    o.raw("\"\(key)\":")
+                    o.string(String(groups[g]))
+                }
+                o.raw("}")
+            }
+        default:
+            let values = element.strings(characterSet: characterSet)
+            list(values) { v, o in
+                if v.isEmpty && values.count > 1 { o.raw("null") } else { o.string(v) }
+            }
+        }
+    }
+}
+
+extension DataElement {
+    /// UN elements of standard attributes decoded with the dictionary's VR (their value is
+    /// implicit VR little endian, PS3.5 §6.2.2), so JSON shows the real value; pydicom does the
+    /// same (`replace_un_with_known_vr`). Private and unknown elements stay UN.
+    func reinterpretingUN() -> DataElement {
+        guard vr == .UN, !tag.isPrivate, !tag.isGroupLength,
+              let entry = DataDictionary.entry(for: tag), let dictionaryVR = entry.vr else { return self }
+        var copy = self
+        switch value {
+        case .sequence: if dictionaryVR == .SQ { copy.vr = .SQ }
+        case .bytes(let b):
+            if dictionaryVR == .SQ {
+                // A defined-length UN holding a sequence: parse it as implicit VR LE.
+                if let items = try? DataSetReader.sequenceItems(tag: tag, implicitValue: b) {
+                    copy.vr = .SQ
+                    copy.value = .sequence(.init(items: items, hasUndefinedLength: false))
+                }
+            } else if entry.ambiguousVRs.isEmpty {
+                copy.vr = dictionaryVR
+            } else {
+                copy.vr = ImplicitVR.resolveAmbiguous(tag: tag, choices: entry.ambiguousVRs, length: UInt32(b.count),
+                                                       context: DataSet(), pixelRepresentation: nil, explicitTransfer: false)
+            }
+        case .fragments: break
+        }
+        return copy
+    }
+}
+
+extension DataSetReader {
+    /// The items of a sequence value encoded in implicit VR little endian (a defined-length UN).
+    static func sequenceItems(tag: Tag, implicitValue value: ValueBytes) throws(DICOMError) -> [DataSet] {
+        // Re-frame as one defined-length element so the ordinary parser does the work.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(value.count + 8)
+        withUnsafeBytes(of: tag.group.littleEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: tag.element.littleEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt32(value.count).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: value)
+        let dataSet = try DataSetReader(buffer: bytes, syntax: .implicitVRLittleEndian).read().dataSet
+        return dataSet[tag]?.items ?? []
+    }
+}
+
+extension DataSetWriter {
+    /// The encoded item stream of encapsulated pixel data, for InlineBinary.
+    static func encodeFragmentsValue(_ element: DataElement) -> [UInt8] {
+        var writer = DataSetWriter(syntax: .explicitVRLittleEndian)
+        writer.write(element)
+        return Array(writer.output.dropFirst(12))
+    }
+}
+
+/// A growing UTF-8 buffer with the JSON escaping rules.
+struct JSONOutput {
+    var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(4096) }
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+
+    mutating func string(_ s: String) {
+        bytes.append(0x22)
+        for b in s.utf8 {
+            switch b {
+            case 0x22: bytes.append(0x5C); bytes.append(0x22)
+            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
+            case 0x0A: bytes.append(0x5C); bytes.append(0x6E)
+            case 0x0D: bytes.append(0x5C); bytes.append(0x72)
+            case 0x09: bytes.append(0x5C); bytes.append(0x74)
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+            default: bytes.append(b)
+            }
+        }
+        bytes.append(0x22)
+    }
+
+    mutating func number(_ v: Double) {
+        if v.isNaN || v.isInfinite { raw("null"); return }
+        if v == v.rounded(), abs(v) < 1e15 { raw(String(Int64(v))) } else { raw(String(v)) }
+    }
+
+    /// An IS or DS value as a JSON number: the text itself when it is already valid JSON (no
+    /// rounding through binary floating point), otherwise re-formatted; a string if not numeric.
+    mutating func decimal(_ text: String, integer: Bool) {
+        if Self.isJSONNumber(text) { raw(text); return }
+        if let v = Double(text) {
+            if integer, let i = Int(exactly: v) { raw(String(i)) } else { number(v) }
+        } else {
+            string(text)
+        }
+    }
+
+    static func isJSONNumber(_ text: String) -> Bool {
+        var it = Array(text.utf8)[...]
+        if it.first == 0x2D { it = it.dropFirst() }
+        guard let f = it.first, f >= 0x30, f <= 0x39 else { return false }
+        if f == 0x30, it.count > 1, let n = it.dropFirst().first, n >= 0x30, n <= 0x39 { return false }
+        var seenDot = false, seenExp = false, lastWasDigit = false
+        var prev: UInt8 = 0
+        for b in it {
+            switch b {
+            case 0x30...0x39: lastWasDigit = true
+            case 0x2E:
+                if seenDot || seenExp || !lastWasDigit { return false }
+                seenDot = true; lastWasDigit = false
+            case 0x65, 0x45:
+                if seenExp || !lastWasDigit { return false }
+                seenExp = true; lastWasDigit = false
+            case 0x2B, 0x2D:
+                if prev != 0x65 && prev != 0x45 { return false }
+                lastWasDigit = false
+            default: return false
+            }
+            prev = b
+        }
+        return lastWasDigit
+    }
+
+    mutating func base64<C: Collection>(_ data: C) where C.Element == UInt8 {
+        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        bytes.reserveCapacity(bytes.count + (data.count + 2) / 3 * 4)
+        var it = data.makeIterator()
+        while let b0 = it.next() {
+            let b1 = it.next(), b2 = it.next()
+            let n = UInt32(b0) << 16 | UInt32(b1 ?? 0) << 8 | UInt32(b2 ?? 0)
+            bytes.append(table[Int(n >> 18 & 63)])
+            bytes.append(table[Int(n >> 12 & 63)])
+            bytes.append(b1 == nil ? 0x3D : table[Int(n >> 6 & 63)])
+            bytes.append(b2 == nil ? 0x3D : table[Int(n & 63)])
+        }
+    }
+}

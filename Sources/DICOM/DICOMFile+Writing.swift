@@ -13,7 +13,7 @@ extension DICOMFile {
             out.append(contentsOf: preamble)
             out.append(contentsOf: [0x44, 0x49, 0x43, 0x4D])
         }
-        let body = DataSetWriter.encode(dataSet, syntax: transferSyntax)
+        let body = DataSetWriter.encode(dataSet, syntax: elementEncoding)
         out.append(contentsOf: transferSyntax.isDeflated ? Deflate.deflate(body) : body)
         return out
     }
@@ -59,12 +59,13 @@ extension DICOMFile {
     /// Explicit VR Big Endian, Deflated). Encapsulated pixel data cannot change syntax here:
     /// that needs a codec.
     public func converted(to target: TransferSyntax) throws(DICOMError) -> DICOMFile {
-        if target == transferSyntax { return self }
+        if target == transferSyntax && elementEncoding == transferSyntax { return self }
         if transferSyntax.isEncapsulated || target.isEncapsulated {
             throw .cannotEncode(tag: .pixelData, reason: "converting \(transferSyntax.uid) to \(target.uid) needs an image codec")
         }
         var copy = self
         copy.transferSyntax = target
+        copy.elementEncoding = target
         // Group lengths (retired outside group 0002) would be wrong after the change: drop them.
         copy.dataSet = dataSet.removingGroupLengths()
         var meta = copy.meta ?? DICOMFile(dataSet: dataSet, transferSyntax: target).meta!

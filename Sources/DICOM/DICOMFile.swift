@@ -10,8 +10,12 @@ public struct DICOMFile: Sendable {
     /// Group 0002; nil for a bare data set.
     public var meta: DataSet?
     public var dataSet: DataSet
-    /// The transfer syntax of `dataSet`'s encoding.
+    /// The transfer syntax the file declares for `dataSet`.
     public var transferSyntax: TransferSyntax
+    /// How the data set's elements are actually encoded: `transferSyntax`, except for files that
+    /// declare explicit VR but are written implicit (or the reverse), which pydicom and dcmtk
+    /// also detect. Writing uses this, so such a file round-trips unchanged.
+    public var elementEncoding: TransferSyntax
     /// True when parsing stopped at `stopAt` and `dataSet` holds only the leading elements.
     public var isPartial: Bool
     /// Byte offset in the source of the first element not read (the stop tag, or the end).
@@ -22,6 +26,7 @@ public struct DICOMFile: Sendable {
         self.meta = meta
         self.dataSet = dataSet
         self.transferSyntax = transferSyntax
+        elementEncoding = transferSyntax
         isPartial = false
         dataSetEndOffset = 0
     }
@@ -69,7 +74,8 @@ public struct DICOMFile: Sendable {
             dataSetEndOffset = bytes.count
             return
         }
-        let result = try DataSetReader(buffer: bytes, syntax: transferSyntax).read(range: offset..<bytes.count, stopAt: stopAt)
+        elementEncoding = Self.detectVREncoding(bytes, at: offset, declared: transferSyntax)
+        let result = try DataSetReader(buffer: bytes, syntax: elementEncoding).read(range: offset..<bytes.count, stopAt: stopAt)
         dataSet = result.dataSet
         isPartial = result.stoppedEarly
         dataSetEndOffset = result.endOffset
@@ -94,6 +100,18 @@ public struct DICOMFile: Sendable {
                 guard bytes.count == chunk, error.isTruncation else { throw error }
             }
             chunk *= 4
+        }
+    }
+
+    /// The declared little-endian syntax, or its implicit/explicit twin when the first element
+    /// plainly says otherwise (two upper-case VR letters, or not).
+    static func detectVREncoding(_ bytes: [UInt8], at offset: Int, declared: TransferSyntax) -> TransferSyntax {
+        guard !declared.isBigEndian, bytes.count >= offset + 8 else { return declared }
+        let looksExplicit = VR(byte0: bytes[offset + 4], byte1: bytes[offset + 5]) != nil
+        switch (declared.isExplicitVR, looksExplicit) {
+        case (true, false): return .implicitVRLittleEndian
+        case (false, true): return .explicitVRLittleEndian
+        default: return declared
         }
     }
 

@@ -77,8 +77,9 @@ public struct DICOMJSONEncoder: Sendable {
             }
             out.raw("]")
 
-        case .fragments:
-            if let uri = bulkDataURI?(path, element) {
+        case .fragments(let pixels):
+            let size = pixels.fragments.reduce(8 + pixels.basicOffsetTable.count) { $0 + 8 + $1.count }
+            if size > bulkDataThreshold, let uri = bulkDataURI?(path, element) {
                 out.raw(",\"BulkDataURI\":")
                 out.string(uri)
             } else {
@@ -89,6 +90,8 @@ public struct DICOMJSONEncoder: Sendable {
 
         case .bytes(let bytes):
             if bytes.isEmpty { return }
+            // A value of nothing but padding is empty too (PS3.5 §6.2): no "Value".
+            if element.vr.isString, bytes.allSatisfy({ $0 == 0x20 || $0 == 0 }) { return }
             if element.vr.isBulkBinary {
                 if bytes.count > bulkDataThreshold, let uri = bulkDataURI?(path, element) {
                     out.raw(",\"BulkDataURI\":")
@@ -156,11 +159,15 @@ extension DataElement {
     /// implicit VR little endian, PS3.5 §6.2.2), so JSON shows the real value; pydicom does the
     /// same (`replace_un_with_known_vr`). Private and unknown elements stay UN.
     func reinterpretingUN() -> DataElement {
-        guard vr == .UN, !tag.isPrivate, !tag.isGroupLength,
-              let entry = DataDictionary.entry(for: tag), let dictionaryVR = entry.vr else { return self }
+        guard vr == .UN else { return self }
         var copy = self
+        // An undefined-length UN is a sequence whatever the tag (PS3.5 §6.2.2).
+        if case .sequence = value { copy.vr = .SQ; return copy }
+        if tag.isPrivateCreator { copy.vr = .LO; return copy }
+        guard !tag.isPrivate, !tag.isGroupLength,
+              let entry = DataDictionary.entry(for: tag), let dictionaryVR = entry.vr else { return self }
         switch value {
-        case .sequence: if dictionaryVR == .SQ { copy.vr = .SQ }
+        case .sequence: break
         case .bytes(let b):
             if dictionaryVR == .SQ {
                 // A defined-length UN holding a sequence: parse it as implicit VR LE.
@@ -196,11 +203,12 @@ extension DataSetReader {
 }
 
 extension DataSetWriter {
-    /// The encoded item stream of encapsulated pixel data, for InlineBinary.
+    /// The items of encapsulated pixel data (offset table, fragments) without the element
+    /// header and the closing sequence delimiter, for InlineBinary, as pydicom writes it.
     static func encodeFragmentsValue(_ element: DataElement) -> [UInt8] {
         var writer = DataSetWriter(syntax: .explicitVRLittleEndian)
         writer.write(element)
-        return Array(writer.output.dropFirst(12))
+        return Array(writer.output.dropFirst(12).dropLast(8))
     }
 }
 

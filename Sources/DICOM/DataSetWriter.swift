@@ -111,7 +111,7 @@ public struct DataSetWriter {
         case .fragments(let pixels):
             // Encapsulated pixel data is little endian whatever the syntax (PS3.5 A.4).
             let le = Encoding(explicit: e.explicit, bigEndian: false)
-            putHeader(element.tag, element.vr == .OW ? .OB : element.vr, length: 0xFFFF_FFFF, e)
+            putHeader(element.tag, element.vr, length: 0xFFFF_FFFF, e)
             for fragment in CollectionOfOne(pixels.basicOffsetTable) + pixels.fragments {
                 put16(Tag.item.group, le)
                 put16(Tag.item.element, le)

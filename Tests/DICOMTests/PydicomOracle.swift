@@ -64,8 +64,23 @@ struct PydicomOracle: Sendable {
 struct JSONComparison {
     var differences: [String] = []
 
+    /// pydicom writes OW/OF/OD/OL/OV values of big-endian files in the file's byte order; DICOM
+    /// JSON carries little endian (PS3.18 §8.7.3.3.2), as we write. Set for big-endian files.
+    var theirBinaryIsBigEndian = false
+
     mutating func compare(_ ours: Any?, _ theirs: Any?, path: String) {
         switch (ours, theirs) {
+        case let (a as [String: Any], b as [String: Any]) where theirBinaryIsBigEndian && b["InlineBinary"] is String:
+            var swapped = b
+            let width = ["OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8][b["vr"] as? String ?? ""] ?? 1
+            if let text = b["InlineBinary"] as? String, let data = Data(base64Encoded: text) {
+                var bytes = [UInt8](data)
+                for i in stride(from: 0, to: bytes.count - bytes.count % width, by: width) { bytes[i..<i + width].reverse() }
+                swapped["InlineBinary"] = Data(bytes).base64EncodedString()
+            }
+            theirBinaryIsBigEndian = false
+            compare(a, swapped, path: path)
+            theirBinaryIsBigEndian = true
         case let (a as [String: Any], b as [String: Any]):
             for key in Set(a.keys).union(b.keys).sorted() {
                 compare(a[key], b[key], path: path + "/" + key)
@@ -89,7 +104,9 @@ struct JSONComparison {
         case let (x as NSNumber, y as NSNumber):
             let dx = x.doubleValue, dy = y.doubleValue
             return dx == dy || abs(dx - dy) <= 1e-9 * max(abs(dx), abs(dy))
-        case let (x as String, y as String): return x == y
+        // Trailing spaces are padding, not value (PS3.5 §6.2); pydicom keeps them on all but the
+        // last value of a multi-valued string ("DERIVED \\SECONDARY" → "DERIVED ").
+        case let (x as String, y as String): return x == y || x == y.trimmingCharacters(in: .whitespaces)
         // PS3.18 F.2.5: an empty value inside a multi-valued attribute is null; pydicom writes "".
         case (is NSNull, let y as String): return y.isEmpty
         case (is NSNull, is NSNull): return true

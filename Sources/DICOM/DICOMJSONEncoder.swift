@@ -135,7 +135,9 @@ public struct DICOMJSONEncoder: Sendable {
             let text = characterSet.decode(bytes, vr: .PN)
             let values = DataElement.trimmed(text, vr: .PN).split(separator: "\\", omittingEmptySubsequences: false)
             list(values) { value, o in
-                let groups = value.split(separator: "=", omittingEmptySubsequences: false)
+                var groups = value.split(separator: "=", omittingEmptySubsequences: false)
+                // Trailing empty component groups carry nothing (PS3.5 §6.2.1).
+                while groups.count > 1, groups.last?.isEmpty == true { groups.removeLast() }
                 if value.isEmpty { o.raw("null"); return }
                 o.raw("{")
                 for (g, key) in ["Alphabetic", "Ideographic", "Phonetic"].enumerated() where g < groups.count {

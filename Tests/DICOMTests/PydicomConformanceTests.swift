@@ -82,7 +82,7 @@ import Testing
         for name in oracle.files.keys.sorted() where name.hasPrefix("charset_files/") {
             guard case .json(_, let expected)? = oracle.files[name] else { continue }
             let file = try DICOMFile(contentsOf: oracle.path(name))
-            let ours = file.dataSet.string(.patientName) ?? ""
+            let ours = file.dataSet.personName(.patientName)?.description ?? ""
             if ours != expected { failures.append("\(name): \(ours) vs pydicom's \(expected)") }
         }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")

@@ -83,6 +83,11 @@ struct JSONComparison {
             theirBinaryIsBigEndian = true
         case let (a as [String: Any], b as [String: Any]):
             for key in Set(a.keys).union(b.keys).sorted() {
+                // pydicom knows the VRs of many private elements from its private dictionary; we
+                // keep private elements of implicit-VR files as UN (PS3.5 §6.2.2), bytes untouched.
+                if let tag = Tag(hexString: key), tag.isPrivate, let ours = a[key] as? [String: Any],
+                   ours["vr"] as? String == "UN", let theirs = b[key] as? [String: Any],
+                   theirs["vr"] as? String != "UN" { continue }
                 compare(a[key], b[key], path: path + "/" + key)
             }
         case let (a as [Any], b as [Any]):

@@ -59,7 +59,10 @@ extension DICOMFile {
     /// Explicit VR Big Endian, Deflated). Encapsulated pixel data cannot change syntax here:
     /// that needs a codec.
     public func converted(to target: TransferSyntax) throws(DICOMError) -> DICOMFile {
-        if target == transferSyntax && elementEncoding == transferSyntax { return self }
+        // Already there only when the meta information says so too (not for a bare data set, or
+        // meta information without a Transfer Syntax UID).
+        if target == transferSyntax && elementEncoding == transferSyntax
+            && meta?.string(.transferSyntaxUID) == target.uid { return self }
         if transferSyntax.isEncapsulated || target.isEncapsulated {
             throw .cannotEncode(tag: .pixelData, reason: "converting \(transferSyntax.uid) to \(target.uid) needs an image codec")
         }

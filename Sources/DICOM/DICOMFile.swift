@@ -97,7 +97,13 @@ public struct DICOMFile: Sendable {
                 if isPartial || bytes.count < chunk || transferSyntax.isDeflated { return }
                 // Reached the end of what we read without meeting the stop tag: read more.
             } catch {
-                guard bytes.count == chunk, error.isTruncation else { throw error }
+                guard bytes.count == chunk else { throw error }
+                // A deflated stream cut at the chunk's end cannot be inflated: read all of it.
+                if case .deflate = error {
+                    try self.init(bytes: try file.readAll(), stopAt: stopAt)
+                    return
+                }
+                guard error.isTruncation else { throw error }
             }
             chunk *= 4
         }

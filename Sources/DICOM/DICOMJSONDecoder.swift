@@ -22,9 +22,8 @@ public struct DICOMJSONDecoder: Sendable {
         var needsUTF8 = false
         var dataSet = try decodeDataSet(dict, path: "$", needsUTF8: &needsUTF8)
         if needsUTF8 {
-            dataSet.set(DataElement(tag: .specificCharacterSet, vr: .CS, string: "ISO_IR 192"))
+            dataSet.declareUTF8()
         }
-        dataSet.characterSet = needsUTF8 ? SpecificCharacterSet(terms: ["ISO_IR 192"]) : .default
         return dataSet
     }
 
@@ -88,7 +87,8 @@ public struct DICOMJSONDecoder: Sendable {
             return DataElement(tag: tag, vr: .SQ, value: .sequence(.init(items: items)))
         case .US, .SS, .UL, .SL, .SV, .UV, .FL, .FD:
             var bytes: [UInt8] = []
-            for (i, v) in values.enumerated() {
+            // A binary value cannot be empty: a null (as in pydicom's test1.json) is dropped.
+            for (i, v) in values.enumerated() where !(v is NSNull) {
                 guard let n = v as? NSNumber else {
                     throw DICOMError.invalidJSON(path: "\(path)[\(i)]", reason: "\(vr) values must be numbers")
                 }
@@ -99,8 +99,8 @@ public struct DICOMJSONDecoder: Sendable {
                 case .SL: append(&bytes, n.int32Value)
                 case .SV: append(&bytes, n.int64Value)
                 case .UV: append(&bytes, n.uint64Value)
-                case .FL: append(&bytes, n.floatValue.bitPattern)
-                default: append(&bytes, n.doubleValue.bitPattern)
+                case .FL: append(&bytes, Float(Self.double(n)).bitPattern)
+                default: append(&bytes, Self.double(n).bitPattern)
                 }
             }
             return DataElement(tag: tag, vr: vr, bytes: bytes)
@@ -140,10 +140,18 @@ public struct DICOMJSONDecoder: Sendable {
         withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
+    /// The nearest double. JSONSerialization gives long numbers as NSDecimalNumber, whose
+    /// `doubleValue` is not correctly rounded (0.009642736608649534 becomes ...527 on Linux):
+    /// those are read from their exact decimal text.
+    static func double(_ n: NSNumber) -> Double {
+        if n is NSDecimalNumber, let d = Double(n.description) { return d }
+        return n.doubleValue
+    }
+
     /// IS as an integer; DS in at most 16 characters (PS3.5 Table 6.2-1).
     static func format(_ n: NSNumber, vr: VR) -> String {
         if vr == .IS { return String(n.int64Value) }
-        let d = n.doubleValue
+        let d = double(n)
         if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
         var s = String(d)
         if s.count > 16 {
@@ -153,5 +161,21 @@ public struct DICOMJSONDecoder: Sendable {
             }
         }
         return s
+    }
+}
+
+extension DataSet {
+    /// Text decoded from JSON is stored as UTF-8: says so in (0008,0005), here and in every item
+    /// that has its own, and sets the character set of every item.
+    fileprivate mutating func declareUTF8(isItem: Bool = false) {
+        if !isItem || contains(.specificCharacterSet) {
+            set(DataElement(tag: .specificCharacterSet, vr: .CS, string: "ISO_IR 192"))
+        }
+        characterSet = SpecificCharacterSet(terms: ["ISO_IR 192"])
+        for i in elements.indices {
+            guard case .sequence(var sequence) = elements[i].value else { continue }
+            for j in sequence.items.indices { sequence.items[j].declareUTF8(isItem: true) }
+            elements[i].value = .sequence(sequence)
+        }
     }
 }

@@ -251,7 +251,10 @@ struct JSONOutput {
     /// rounding through binary floating point), otherwise re-formatted; a string if not numeric.
     mutating func decimal(_ text: String, integer: Bool) {
         if Self.isJSONNumber(text) { raw(text); return }
-        if let v = Double(text) {
+        // Double(_:) also reads "0x1p4", "inf" and "nan", which are not decimal strings (PS3.5
+        // Table 6.2-1): those stay text.
+        let isDecimal = text.utf8.allSatisfy { (0x30...0x39).contains($0) || [0x2B, 0x2D, 0x2E, 0x45, 0x65].contains($0) }
+        if isDecimal, let v = Double(text) {
             if integer, let i = Int(exactly: v) { raw(String(i)) } else { number(v) }
         } else {
             string(text)

@@ -51,7 +51,7 @@ private struct Parser {
     let buffer: [UInt8]
     let raw: UnsafeRawBufferPointer
     var explicit: Bool
-    let bigEndian: Bool
+    var bigEndian: Bool
     var offset: Int
 
     init(buffer: [UInt8], raw: UnsafeRawBufferPointer, explicit: Bool, bigEndian: Bool, offset: Int) {
@@ -112,6 +112,11 @@ private struct Parser {
                 dataSet.characterSet = SpecificCharacterSet(encodedValue: b)
             }
             dataSet.append(element)
+            if !explicit, element.tag == .pixelRepresentation, let pixelRepresentation = dataSet.uint(.pixelRepresentation) {
+                // "US or SS" follows the data set's Pixel Representation wherever it stands, as in
+                // pydicom: elements and items read before it take it too.
+                dataSet.resolveUSOrSS(pixelRepresentation: pixelRepresentation, before: .pixelRepresentation)
+            }
         }
         if inUndefinedItem {
             throw .truncated(tag: .itemDelimitationItem, offset: offset, needed: 8, available: 0)
@@ -151,10 +156,11 @@ private struct Parser {
                 return DataElement(tag: tag, vr: vr, value: .fragments(try readFragments(tag: tag, end: end)))
             }
             guard vr == .SQ || vr == .UN else { throw .undefinedLengthNotAllowed(tag: tag, offset: start) }
-            // UN of undefined length holds an implicit VR little endian sequence (PS3.5 §6.2.2).
-            let wasExplicit = explicit
-            if vr == .UN { explicit = false }
-            defer { explicit = wasExplicit }
+            // UN of undefined length holds an implicit VR little endian sequence (PS3.5 §6.2.2),
+            // in a big-endian stream too.
+            let (wasExplicit, wasBigEndian) = (explicit, bigEndian)
+            if vr == .UN { (explicit, bigEndian) = (false, false) }
+            defer { (explicit, bigEndian) = (wasExplicit, wasBigEndian) }
             let items = try readItems(sequenceTag: tag, end: end, definedEnd: nil, depth: depth, context: context,
                                       pixelRepresentation: pixelRepresentation)
             return DataElement(tag: tag, vr: vr, value: .sequence(.init(items: items, hasUndefinedLength: true)))
@@ -229,6 +235,9 @@ private struct Parser {
     /// Encapsulated pixel data: items (offset table, then fragments) up to a sequence delimiter.
     /// Always little endian (PS3.5 A.4).
     mutating func readFragments(tag: Tag, end: Int) throws(DICOMError) -> EncapsulatedPixelData {
+        let wasBigEndian = bigEndian
+        bigEndian = false
+        defer { bigEndian = wasBigEndian }
         var table: ValueBytes? = nil
         var fragments: [ValueBytes] = []
         while true {

@@ -43,3 +43,37 @@ enum ImplicitVR {
         return choices[0]
     }
 }
+
+extension DataSet {
+    /// Gives the implicit-VR "US or SS" elements read before `before` (all of them when nil) the
+    /// VR `pixelRepresentation` calls for, down into the items that have no Pixel Representation
+    /// of their own.
+    mutating func resolveUSOrSS(pixelRepresentation: UInt, before: Tag?) {
+        let vr: VR = pixelRepresentation == 0 ? .US : .SS
+        for i in elements.indices {
+            if let before, elements[i].tag >= before { break }
+            switch elements[i].value {
+            case .bytes:
+                if elements[i].vr == .US || elements[i].vr == .SS, ImplicitVR.dependsOnPixelRepresentation(elements[i].tag) {
+                    elements[i].vr = vr
+                }
+            case .sequence(var sequence):
+                for j in sequence.items.indices where !sequence.items[j].contains(.pixelRepresentation) {
+                    sequence.items[j].resolveUSOrSS(pixelRepresentation: pixelRepresentation, before: nil)
+                }
+                elements[i].value = .sequence(sequence)
+            case .fragments:
+                break
+            }
+        }
+    }
+}
+
+extension ImplicitVR {
+    /// True for the "US or SS" elements whose VR Pixel Representation decides.
+    static func dependsOnPixelRepresentation(_ tag: Tag) -> Bool {
+        if usOrSSTags.contains(tag.rawValue) { return true }
+        guard let choices = DataDictionary.entry(for: tag)?.ambiguousVRs else { return false }
+        return choices.contains(.US) && choices.contains(.SS) && !choices.contains(.OW)
+    }
+}

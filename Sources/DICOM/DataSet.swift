@@ -60,9 +60,9 @@ public struct DataSet: Sendable {
 
     /// Appends an element known to sort after every present one (the reader's fast path); falls
     /// back to an ordered insert for out-of-order input.
-    mutating func append(_ element: DataElement) {
-        if let last = elements.last, last.tag >= element.tag {
-            if last.tag == element.tag { elements[elements.count - 1] = element } else { set(element) }
+    mutating func append(_ element: consuming DataElement) {
+        if let lastTag = elements.last?.tag, lastTag >= element.tag {
+            if lastTag == element.tag { elements[elements.count - 1] = element } else { set(element) }
         } else {
             elements.append(element)
         }

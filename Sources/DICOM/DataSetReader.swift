@@ -34,6 +34,7 @@ public struct DataSetReader {
             var parser = Parser(buffer: buffer, raw: raw, explicit: syntax.isExplicitVR,
                                 bigEndian: syntax.isBigEndian, offset: range.lowerBound)
             var dataSet = DataSet(characterSet: characterSet)
+            dataSet.reserveCapacity(min((range.upperBound - range.lowerBound) / 16, 128))
             do throws(DICOMError) {
                 let stopped = try parser.readElements(into: &dataSet, end: range.upperBound, depth: 0,
                                                       inUndefinedItem: false, stopAt: stopAt)
@@ -83,6 +84,7 @@ private struct Parser {
     mutating func readElements(into dataSet: inout DataSet, end: Int, depth: Int,
                                inUndefinedItem: Bool, stopAt: Tag?, inheritedPixelRepresentation: UInt? = nil) throws(DICOMError) -> Bool {
         if depth > DataSetReader.maximumDepth { throw .nestingTooDeep(offset: offset) }
+        var ownPixelRepresentation: UInt? = nil
         while offset < end {
             try need(4, end: end, tag: nil)
             let tag = tagAt(offset)
@@ -106,13 +108,16 @@ private struct Parser {
                 throw .unexpectedTag(tag: tag, offset: offset, expected: "a data element")
             }
             let element = try readElement(tag: tag, end: end, depth: depth, context: dataSet,
-                                          pixelRepresentation: explicit ? inheritedPixelRepresentation
-                                              : dataSet.uint(.pixelRepresentation) ?? inheritedPixelRepresentation)
+                                          pixelRepresentation: ownPixelRepresentation ?? inheritedPixelRepresentation)
             if element.tag == .specificCharacterSet, case .bytes(let b) = element.value {
                 dataSet.characterSet = SpecificCharacterSet(encodedValue: b)
             }
-            dataSet.append(element)
-            if !explicit, element.tag == .pixelRepresentation, let pixelRepresentation = dataSet.uint(.pixelRepresentation) {
+            let isPixelRepresentation = element.tag == .pixelRepresentation
+            if isPixelRepresentation, case .bytes(let b) = element.value, b.count >= 2 {
+                ownPixelRepresentation = UInt(UInt16(b[b.startIndex]) | UInt16(b[b.startIndex + 1]) << 8)
+            }
+            dataSet.append(consume element)
+            if !explicit, isPixelRepresentation, let pixelRepresentation = ownPixelRepresentation {
                 // "US or SS" follows the data set's Pixel Representation wherever it stands, as in
                 // pydicom: elements and items read before it take it too.
                 dataSet.resolveUSOrSS(pixelRepresentation: pixelRepresentation, before: .pixelRepresentation)
@@ -217,6 +222,7 @@ private struct Parser {
             }
             offset += 8
             var item = DataSet(characterSet: context.characterSet, hasUndefinedLength: length == 0xFFFF_FFFF)
+            item.reserveCapacity(length == 0xFFFF_FFFF ? 16 : min(Int(length) / 8, 64))
             if length == 0xFFFF_FFFF {
                 _ = try readElements(into: &item, end: limit, depth: depth + 1, inUndefinedItem: true, stopAt: nil,
                                      inheritedPixelRepresentation: pixelRepresentation)

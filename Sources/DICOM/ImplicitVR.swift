@@ -3,6 +3,11 @@
 /// surrounding data set by the rules of PS3.5 and PS3.3 (the same rules pydicom and dcmtk apply).
 enum ImplicitVR {
     static func vr(for tag: Tag, length: UInt32, context: DataSet, pixelRepresentation: UInt?) -> VR {
+        // Hot path: one hash probe, no DictionaryEntry built, for the common unambiguous case.
+        if let row = DataDictionary.elements.exactIndex.find(tag.rawValue),
+           DataDictionary.elements.rows[row].ambiguousVRs.isEmpty, let vr = DataDictionary.elements.rows[row].vr {
+            return vr
+        }
         guard let entry = DataDictionary.entry(for: tag), let first = entry.vr else {
             if tag.isPrivateCreator { return .LO }
             if tag.isGroupLength { return .UL }

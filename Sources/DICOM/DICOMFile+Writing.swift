@@ -4,7 +4,7 @@ extension DICOMFile {
     /// `transferSyntax` (deflated for the Deflated syntax).
     public func encoded() -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(dataSet.estimatedEncodedLength + 512)
+        out.reserveCapacity(dataSet.estimatedEncodedLength + 1024)
         if let meta {
             out.append(contentsOf: preamble ?? ValueBytes(repeating: 0, count: 128))
             out.append(contentsOf: [0x44, 0x49, 0x43, 0x4D])
@@ -13,9 +13,13 @@ extension DICOMFile {
             out.append(contentsOf: preamble)
             out.append(contentsOf: [0x44, 0x49, 0x43, 0x4D])
         }
-        let body = DataSetWriter.encode(dataSet, syntax: elementEncoding)
-        out.append(contentsOf: transferSyntax.isDeflated ? Deflate.deflate(body) : body)
-        return out
+        if transferSyntax.isDeflated {
+            out.append(contentsOf: Deflate.deflate(DataSetWriter.encode(dataSet, syntax: elementEncoding)))
+            return out
+        }
+        var writer = DataSetWriter(syntax: elementEncoding, output: out, reservingCapacity: dataSet.estimatedEncodedLength)
+        writer.write(dataSet)
+        return writer.output
     }
 
     /// Group 0002 in explicit VR little endian; (0002,0000) is recomputed when present.

@@ -5,10 +5,12 @@ public struct DataSetWriter {
     public let syntax: TransferSyntax
     public private(set) var output: [UInt8]
 
-    public init(syntax: TransferSyntax, reservingCapacity capacity: Int = 0) {
+    /// Appends to `output` (e.g. a preamble and meta group already written), reserving room
+    /// for `capacity` more bytes so a whole object is assembled in one buffer.
+    public init(syntax: TransferSyntax, output: [UInt8] = [], reservingCapacity capacity: Int = 0) {
         self.syntax = syntax
-        output = []
-        output.reserveCapacity(capacity)
+        self.output = output
+        self.output.reserveCapacity(output.count + capacity)
     }
 
     /// The encoded data set (not deflated: see `DICOMFile.encoded()`).

@@ -1,0 +1,132 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// The SQLite index: one writer connection owned by `IndexWriter` (group commit), and a small
+/// pool of reader connections (WAL mode lets them read while a write is in progress).
+public final class ArchiveIndex: Sendable {
+    public let path: String
+    let writer: IndexWriter
+    private let readers: Mutex<[SQLiteConnection]>
+    private let readerCount: Int
+
+    /// Opens (creating and migrating when needed) the index at `path`. With `synchronous`, every
+    /// commit is fsync'd (SQLite `synchronous=FULL`): acknowledged stores survive a power cut,
+    /// not only a crash.
+    public init(path: String, synchronous: Bool = true, readers: Int = 4) throws {
+        self.path = path
+        let db = try SQLiteConnection(path: path)
+        try db.execute("PRAGMA journal_mode=WAL")
+        try db.execute("PRAGMA synchronous=\(synchronous ? "FULL" : "NORMAL")")
+        try db.execute("PRAGMA foreign_keys=ON")
+        try db.execute("PRAGMA temp_store=MEMORY")
+        try db.execute("PRAGMA cache_size=-32768")
+        try Schema.migrate(db)
+        writer = IndexWriter(db: db)
+        self.readers = Mutex([])
+        readerCount = readers
+    }
+
+    /// Runs `body` on a reader connection (a consistent snapshot for its duration).
+    public func read<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        let pooled = readers.withLock { $0.popLast() }
+        let db: SQLiteConnection
+        if let pooled {
+            db = pooled
+        } else {
+            db = try SQLiteConnection(path: path, readOnly: true)
+            try db.execute("PRAGMA query_only=ON")
+            try db.execute("PRAGMA cache_size=-16384")
+        }
+        defer {
+            readers.withLock { pool in if pool.count < readerCount { pool.append(db) } }
+        }
+        try db.execute("BEGIN")
+        defer { try? db.execute("COMMIT") }
+        return try body(db)
+    }
+
+    /// Runs `body` in the writer's next group commit: it shares one transaction (and one fsync)
+    /// with every other write queued meanwhile, inside its own savepoint so a failure rolls back
+    /// only its own changes.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await writer.submit(body)
+    }
+}
+
+/// Owns the write connection. Writes queue up while a commit is in flight and then go in the
+/// next batch together: throughput grows with concurrent clients instead of serialising on fsync.
+actor IndexWriter {
+    private let db: SQLiteConnection
+    private var pending: [Job] = []
+    private var flushing = false
+    /// SQLite work runs here, off the cooperative thread pool, because it blocks on fsync.
+    private let queue = DispatchQueue(label: "swiftpacs.index-writer")
+
+    struct Job {
+        let body: @Sendable (SQLiteConnection) throws -> any Sendable
+        let continuation: CheckedContinuation<any Sendable, any Error>
+    }
+
+    init(db: SQLiteConnection) { self.db = db }
+
+    func submit<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        let result = try await withCheckedThrowingContinuation { (c: CheckedContinuation<any Sendable, any Error>) in
+            pending.append(Job(body: { try body($0) }, continuation: c))
+            if !flushing {
+                flushing = true
+                Task { await self.flushLoop() }
+            }
+        }
+        return result as! T
+    }
+
+    private func flushLoop() async {
+        while !pending.isEmpty {
+            let batch = pending
+            pending = []
+            let db = self.db
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                queue.async {
+                    Self.commit(batch, on: db)
+                    done.resume()
+                }
+            }
+        }
+        flushing = false
+    }
+
+    /// One transaction for the batch, one savepoint per job. Results are handed out only after
+    /// COMMIT returns, so nobody is told "stored" before it is durable.
+    private static func commit(_ batch: [Job], on db: SQLiteConnection) {
+        var results: [Result<any Sendable, any Error>] = []
+        results.reserveCapacity(batch.count)
+        do {
+            try db.execute("BEGIN IMMEDIATE")
+        } catch {
+            for job in batch { job.continuation.resume(throwing: error) }
+            return
+        }
+        for job in batch {
+            do {
+                try db.execute("SAVEPOINT job")
+                let value = try job.body(db)
+                try db.execute("RELEASE job")
+                results.append(.success(value))
+            } catch {
+                try? db.execute("ROLLBACK TO job")
+                try? db.execute("RELEASE job")
+                results.append(.failure(error))
+            }
+        }
+        do {
+            try db.execute("COMMIT")
+        } catch {
+            try? db.execute("ROLLBACK")
+            for job in batch { job.continuation.resume(throwing: error) }
+            return
+        }
+        for (job, result) in zip(batch, results) { job.continuation.resume(with: result) }
+    }
+}

@@ -1,0 +1,233 @@
+import DICOM
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What an ingest answers (the REST `POST /instances` body and the C-STORE status come from it).
+public struct IngestResult: Sendable {
+    public var status: StoreStatus
+    public var instanceID: String
+    public var seriesID: String
+    public var studyID: String
+    public var patientID: String
+    public var fileHash: String
+    public var fileSize: Int
+    public var sopInstanceUID: String
+}
+
+/// The single ingest path for every source (REST upload, C-STORE, STOW-RS, bulk import): bytes go
+/// to a temporary file while being hashed; the object is parsed and validated; the file is made
+/// durable and moved to its content path; the index row is committed (sharing a group commit with
+/// concurrent ingests); only then is the caller told it is stored.
+public final class Ingestor: Sendable {
+    public let store: HashedFileStore
+    public let index: ArchiveIndex
+    public let overwriteInstances: Bool
+    /// Bytes; 0 means no limit (Orthanc's `MaximumStorageSize` is in MB; the config converts).
+    public let maximumStorageSize: Int
+    /// Objects up to this size are kept in memory while written, so they are parsed without
+    /// reading the file back; larger ones are parsed from the temporary file.
+    public static let inMemoryLimit = 64 << 20
+
+    let usedBytes: Mutex<Int>
+    /// Hashes of files written but not yet indexed: never removed from under an ingest.
+    let inFlight = Mutex<[String: Int]>([:])
+    let logger: Logger
+
+    public init(store: HashedFileStore, index: ArchiveIndex, overwriteInstances: Bool = false,
+                maximumStorageSize: Int = 0, logger: Logger = Logger(label: "swiftpacs.ingest")) throws {
+        self.store = store
+        self.index = index
+        self.overwriteInstances = overwriteInstances
+        self.maximumStorageSize = maximumStorageSize
+        self.logger = logger
+        let used = try index.read { db in try db.scalarInt("SELECT coalesce(sum(file_size), 0) FROM instances") ?? 0 }
+        usedBytes = Mutex(Int(used))
+    }
+
+    /// Ingests a whole object held in memory.
+    public func ingest(bytes: [UInt8], origin: String) async throws(ArchiveError) -> IngestResult {
+        var stream = try begin(origin: origin)
+        try stream.append(bytes)
+        return try await finish(stream)
+    }
+
+    /// Starts a streamed ingest: `append` chunks as they arrive, then `finish`.
+    public func begin(origin: String) throws(ArchiveError) -> IngestStream {
+        do {
+            return IngestStream(file: try store.beginWrite(), origin: origin)
+        } catch let e as ArchiveError {
+            throw e
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    public func finish(_ stream: consuming IngestStream) async throws(ArchiveError) -> IngestResult {
+        let origin = stream.origin
+        let prefix = stream.prefix
+        let file = stream.takeFile()
+        let size = file.size
+        let hash = file.currentHash
+
+        // Parse and validate before anything becomes visible.
+        let header: DataSet
+        let syntaxUID: String
+        do {
+            let parsed: DICOMFile
+            if size <= Self.inMemoryLimit {
+                parsed = try DICOMFile(bytes: prefix)  // whole object: every length is checked
+                header = parsed.dataSet.prefix(before: .pixelData)
+            } else {
+                parsed = try DICOMFile(contentsOf: file.temporaryPath, stopAt: .pixelData)
+                try Self.checkPixelDataFits(parsed, fileSize: size, path: file.temporaryPath)
+                header = parsed.dataSet
+            }
+            syntaxUID = parsed.meta?.string(.transferSyntaxUID) ?? parsed.transferSyntax.uid
+        } catch let e as DICOMError {
+            file.discard()
+            throw .unreadable(e)
+        } catch {
+            file.discard()
+            throw .unreadable(.notDICOM(reason: "\(error)"))
+        }
+        let record: InstanceRecord
+        do {
+            record = try InstanceRecord(header: header, transferSyntaxUID: syntaxUID, fileHash: hash, fileSize: size,
+                                        origin: origin, receivedAt: Timestamp.now())
+        } catch {
+            file.discard()
+            throw error
+        }
+        if maximumStorageSize > 0 {
+            let used = usedBytes.withLock { $0 }
+            if used + size > maximumStorageSize {
+                file.discard()
+                throw .storageFull("storing \(size) bytes would exceed MaximumStorageSize (\(used) of \(maximumStorageSize) bytes used)")
+            }
+        }
+
+        inFlight.withLock { $0[hash, default: 0] += 1 }
+        defer { inFlight.withLock { $0[hash]! -= 1; if $0[hash] == 0 { $0[hash] = nil } } }
+        do {
+            _ = try file.commit()
+        } catch let e as ArchiveError {
+            throw e
+        } catch {
+            throw .storage("\(error)")
+        }
+
+        let overwrite = overwriteInstances
+        let outcome: StoreOutcome
+        do {
+            outcome = try await index.write { db in try IndexStore.store(record, overwrite: overwrite, on: db) }
+        } catch let e as SQLiteError {
+            releaseIfUnreferenced([hash])
+            throw e.isStorageFull ? .storageFull(e.message) : .storage(e.description)
+        } catch {
+            releaseIfUnreferenced([hash])
+            throw .storage("\(error)")
+        }
+        switch outcome.status {
+        case .success:
+            usedBytes.withLock { $0 += size }
+            if let released = outcome.releasedFileHash { releaseIfUnreferenced([released]) }
+        case .alreadyStored:
+            if outcome.fileHash != hash { releaseIfUnreferenced([hash]) }
+        }
+        return IngestResult(status: outcome.status, instanceID: outcome.instancePublicID, seriesID: outcome.seriesPublicID,
+                            studyID: outcome.studyPublicID, patientID: outcome.patientPublicID,
+                            fileHash: outcome.fileHash, fileSize: size, sopInstanceUID: record.sopInstanceUID)
+    }
+
+    /// A large object parsed only up to Pixel Data must still be whole: its pixel data element
+    /// must end exactly at the end of the file (or be encapsulated, whose items were not read).
+    static func checkPixelDataFits(_ file: DICOMFile, fileSize: Int, path: String) throws {
+        guard file.isPartial, !file.transferSyntax.isDeflated else { return }
+        let head = try FileBytesReader.read(path: path, offset: file.dataSetEndOffset, count: 12)
+        guard head.count >= 8 else {
+            throw DICOMError.truncated(tag: .pixelData, offset: file.dataSetEndOffset, needed: 8, available: head.count)
+        }
+        let explicit = file.elementEncoding.isExplicitVR
+        var length: UInt32
+        var headerSize = 8
+        if explicit, let vr = VR(byte0: head[4], byte1: head[5]), vr.hasLongExplicitLength {
+            guard head.count >= 12 else { throw DICOMError.truncated(tag: .pixelData, offset: file.dataSetEndOffset, needed: 12, available: head.count) }
+            length = UInt32(head[8]) | UInt32(head[9]) << 8 | UInt32(head[10]) << 16 | UInt32(head[11]) << 24
+            headerSize = 12
+        } else if explicit {
+            length = UInt32(head[6]) | UInt32(head[7]) << 8
+        } else {
+            length = UInt32(head[4]) | UInt32(head[5]) << 8 | UInt32(head[6]) << 16 | UInt32(head[7]) << 24
+        }
+        if length == 0xFFFF_FFFF { return }
+        let end = file.dataSetEndOffset + headerSize + Int(length)
+        if end > fileSize {
+            throw DICOMError.lengthPastEnd(tag: .pixelData, offset: file.dataSetEndOffset, length: length,
+                                           available: fileSize - file.dataSetEndOffset - headerSize)
+        }
+    }
+
+    /// Removes files that no index row refers to (after a delete or an overwrite), except those an
+    /// ingest is about to index.
+    public func releaseIfUnreferenced(_ hashes: [String]) {
+        for hash in hashes {
+            if inFlight.withLock({ $0[hash] != nil }) { continue }
+            let referenced = (try? index.read { db in try db.scalarInt("SELECT count(*) FROM instances WHERE file_hash = ?", [.text(hash)]) }) ?? 1
+            if referenced == 0 {
+                if let size = try? fileSize(hash) { usedBytes.withLock { $0 -= size } }
+                store.remove(hash: hash)
+            }
+        }
+    }
+
+    func fileSize(_ hash: String) throws -> Int {
+        var st = stat()
+        guard stat(store.path(forHash: hash), &st) == 0 else { return 0 }
+        return Int(st.st_size)
+    }
+
+    /// Deletes a resource (and its descendants) from the index, then its files.
+    public func delete(level: ResourceLevel, publicID: String) async throws -> DeleteOutcome? {
+        let outcome = try await index.write { db in try IndexStore.delete(level: level, publicID: publicID, on: db) }
+        if let outcome { releaseIfUnreferenced(outcome.releasedFileHashes) }
+        return outcome
+    }
+
+    public var storageUsed: Int { usedBytes.withLock { $0 } }
+}
+
+/// A streamed ingest in progress: bytes are written to the temporary file as they come, and the
+/// first `Ingestor.inMemoryLimit` bytes are also kept for parsing.
+public struct IngestStream: ~Copyable {
+    var file: PendingFile?
+    let origin: String
+    var prefix: [UInt8] = []
+
+    init(file: consuming PendingFile, origin: String) {
+        self.file = consume file
+        self.origin = origin
+    }
+
+    public mutating func append<C: Collection>(_ bytes: C) throws(ArchiveError) where C.Element == UInt8 {
+        do {
+            try file!.write(bytes)
+        } catch let e as ArchiveError {
+            throw e
+        } catch {
+            throw .storage("\(error)")
+        }
+        size += bytes.count
+        if prefix.count < Ingestor.inMemoryLimit { prefix.append(contentsOf: bytes) }
+    }
+
+    public private(set) var size = 0
+
+    mutating func takeFile() -> PendingFile {
+        var taken: PendingFile? = nil
+        swap(&taken, &file)
+        return taken!
+    }
+}

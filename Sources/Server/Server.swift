@@ -1,0 +1,1 @@
+// The server: configuration, HTTP routes and DIMSE services wired to the archive.

@@ -1,16 +1,133 @@
+import Archive
 import ArgumentParser
 import DICOM
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
+import Foundation
+import HummingbirdBcrypt
+import Logging
+import Server
 
 @main
-struct SwiftPACS: ParsableCommand {
+struct SwiftPACS: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftpacs",
         abstract: "A lightweight PACS: DICOM and DICOMweb server over a hashed file store.",
-        subcommands: [Dump.self]
+        version: SwiftPACSVersion.string,
+        subcommands: [Serve.self, Import.self, Check.self, Reindex.self, Passwd.self, Dump.self],
+        defaultSubcommand: Serve.self
     )
+}
+
+/// The configuration file option every archive command shares.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "JSON configuration file (Orthanc's key names). Without it: the embedded default (./swiftpacs-data, DICOM 4242, HTTP 8042, AET SWIFTPACS).")
+    var config: String?
+
+    func load() throws -> Configuration {
+        guard let path = config else { return Configuration() }
+        do {
+            return try Configuration.load(path: path)
+        } catch {
+            printError("swiftpacs: \(error)\n")
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// Writes to standard error (messages for people; stdout stays for data such as dump output).
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
+}
+
+func makeLogger(_ label: String) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = ProcessInfo.processInfo.environment["SWIFTPACS_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+        return handler
+    }
+    return Logger(label: label)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the server (the default command).")
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let configuration = try options.load()
+        let logger = makeLogger("swiftpacs")
+        do {
+            try await SwiftPACSServer(configuration: configuration, logger: logger).run()
+        } catch {
+            logger.critical("cannot run: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Import DICOM files, folders (recursively) and ZIP archives into the archive.")
+    @OptionGroup var options: ConfigOptions
+    @Argument(help: "Files, folders or ZIP archives.") var paths: [String]
+
+    func run() async throws {
+        let configuration = try options.load()
+        let logger = makeLogger("swiftpacs.import")
+        let archive = try Archive(configuration: configuration.archive, logger: logger)
+        defer { archive.close() }
+        let printer = ProgressPrinter()
+        let summary = await BulkImporter(archive: archive, origin: "import").run(paths: paths) { done, total, path in
+            printer.update(done: done, total: total, current: path)
+        }
+        printer.finish()
+        print(summary.text)
+        if !summary.failed.isEmpty { throw ExitCode(1) }
+    }
+}
+
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Verify every stored file against its hash and every index row against the storage area.")
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let configuration = try options.load()
+        let archive = try Archive(configuration: configuration.archive, logger: makeLogger("swiftpacs.check"))
+        let report = try archive.check()
+        print("checked \(report.instances) instances and \(report.files) files")
+        for line in report.missingFiles { print("MISSING  \(line)") }
+        for line in report.corruptFiles { print("CORRUPT  \(line)") }
+        for hash in report.orphanFiles { print("ORPHAN   file \(hash) is not in the index") }
+        print(report.isClean ? "clean" : "problems found")
+        if !report.isClean { throw ExitCode(1) }
+    }
+}
+
+struct Reindex: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Rebuild the whole index from the stored files alone.")
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let configuration = try options.load()
+        let logger = makeLogger("swiftpacs.reindex")
+        let report = try await Archive.reindex(configuration: configuration.archive, logger: logger)
+        print("indexed \(report.indexedOrphans.count) files")
+        for line in report.unreadable { print("UNREADABLE \(line)") }
+        if !report.unreadable.isEmpty { throw ExitCode(1) }
+    }
+}
+
+struct Passwd: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a bcrypt hash of a password for RegisteredUsers (reads the password from stdin).")
+    @Argument(help: "The user name (printed with the hash as a RegisteredUsers entry).") var user: String
+    @Option(help: "bcrypt cost (log2 rounds).") var cost: UInt8 = 10
+
+    func run() throws {
+        if isatty(0) != 0 { printError("password for \(user): ") }
+        guard let password = readLine(strippingNewline: true), !password.isEmpty else {
+            printError("swiftpacs passwd: no password given on stdin\n")
+            throw ExitCode(2)
+        }
+        let hash = Bcrypt.hash(password, cost: cost)
+        print("\"\(user)\" : \"\(hash)\"")
+    }
 }
 
 struct Dump: ParsableCommand {
@@ -31,7 +148,7 @@ struct Dump: ParsableCommand {
         do {
             parsed = try DICOMFile(contentsOf: file)
         } catch {
-            fputs("swiftpacs dump: \(file): \(error)\n", stderr)
+            printError("swiftpacs dump: \(file): \(error)\n")
             throw ExitCode(1)
         }
         if json {

@@ -150,10 +150,10 @@ enum ValueMatching {
     static func inList(_ expr: String, _ values: [SQLiteValue]) -> SQLFragment? {
         switch values.count {
         case 0: return nil
-        case 1: return SQLFragment("\(expr) = ?", values)
+        case 1: return SQLFragment("\(expr) = ?", values, indexed: true)
         default:
             return SQLFragment("\(expr) IN (" + Array(repeating: "?", count: values.count).joined(separator: ", ") + ")",
-                               values)
+                               values, indexed: true)
         }
     }
 
@@ -162,14 +162,14 @@ enum ValueMatching {
         var parts: [SQLFragment] = []
         if let exact = inList(expr, values.filter { !hasWildcard($0) }.map { .text($0) }) { parts.append(exact) }
         for value in values where hasWildcard(value) {
-            parts.append(SQLFragment("\(expr) GLOB ?", [.text(globPattern(value))]))
+            parts.append(SQLFragment("\(expr) GLOB ?", [.text(globPattern(value))], indexed: hasLiteralPrefix(value)))
         }
         return .or(parts)
     }
 
-    /// PN: case-insensitive by default (ASCII folding, SQLite's NOCASE and LIKE). A value
-    /// without `=` also matches the name's alphabetic group (`Doe^John` matches
-    /// `Doe^John=ドウ^ジョン`), as users type only that group.
+    /// PN: case-insensitive by default (ASCII folding, SQLite's NOCASE and LIKE). A value with
+    /// fewer component groups than the stored name matches its leading groups (`Doe^John`
+    /// matches `Doe^John=ドウ^ジョン`), as users type only the alphabetic group.
     static func personNameCondition(_ expr: String, values: [String], options: Options) -> SQLFragment? {
         var parts: [SQLFragment] = []
         for value in values {
@@ -177,12 +177,13 @@ enum ValueMatching {
                 parts.append(pnPattern(expr, value, options))
             } else if options.caseSensitivePN {
                 parts.append(options.nocaseIndexed
-                             ? SQLFragment("(\(expr) = ? COLLATE NOCASE AND \(expr) = ?)", [.text(value), .text(value)])
-                             : SQLFragment("\(expr) = ?", [.text(value)]))
+                             ? SQLFragment("(\(expr) = ? COLLATE NOCASE AND \(expr) = ?)", [.text(value), .text(value)],
+                                           indexed: true)
+                             : SQLFragment("\(expr) = ?", [.text(value)], indexed: true))
             } else {
-                parts.append(SQLFragment("\(expr) = ? COLLATE NOCASE", [.text(value)]))
+                parts.append(SQLFragment("\(expr) = ? COLLATE NOCASE", [.text(value)], indexed: true))
             }
-            if !value.contains("="), !value.hasSuffix("*") {
+            if value.filter({ $0 == "=" }).count < 2, !value.hasSuffix("*") {
                 parts.append(pnPattern(expr, value + "=*", options))
             }
         }
@@ -190,11 +191,18 @@ enum ValueMatching {
     }
 
     private static func pnPattern(_ expr: String, _ value: String, _ options: Options) -> SQLFragment {
-        let like = SQLFragment("\(expr) LIKE ? ESCAPE '\\'", [.text(likePattern(value))])
+        let prefix = hasLiteralPrefix(value)
+        let like = SQLFragment("\(expr) LIKE ? ESCAPE '\\'", [.text(likePattern(value))], indexed: prefix)
         guard options.caseSensitivePN else { return like }
         let glob = SQLFragment("\(expr) GLOB ?", [.text(globPattern(value))])
         guard options.nocaseIndexed else { return glob }
-        return SQLFragment("(\(like.sql) AND \(glob.sql))", like.arguments + glob.arguments)
+        return SQLFragment("(\(like.sql) AND \(glob.sql))", like.arguments + glob.arguments, indexed: prefix)
+    }
+
+    /// A pattern that does not start with a wildcard: SQLite turns it into an index range.
+    static func hasLiteralPrefix(_ value: String) -> Bool {
+        guard let first = value.first else { return false }
+        return first != "*" && first != "?"
     }
 
     /// DICOM `*`/`?` as LIKE `%`/`_`, with the LIKE metacharacters of the value escaped by `\`.

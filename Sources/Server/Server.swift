@@ -1,1 +1,0 @@
-// The server: configuration, HTTP routes and DIMSE services wired to the archive.

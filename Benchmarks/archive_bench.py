@@ -31,7 +31,9 @@ The JSON has the shape of ../shared/tools/pacs_bench.py's (label, figures, check
 ../shared/tools/bench_compare.py can merge it too.
 """
 import argparse
+import base64
 import datetime as dt
+import http.client
 import hashlib
 import json
 import os
@@ -42,6 +44,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections import OrderedDict
 
 import requests
@@ -229,10 +232,47 @@ class Bench:
         ids = [None] * len(blobs)
         start = threading.Barrier(k + 1)
 
+        def poster():
+            """A function posting one body and returning (HTTP status, body bytes)."""
+            if a.client_lib == "requests":
+                s = self.new_session()
+                s.headers["Content-Type"] = "application/dicom"
+                url = self.url + "/instances"
+
+                def post(data):
+                    r = s.post(url, data=data, timeout=a.http_timeout)
+                    return r.status_code, r.content
+                return post
+            # http.client: the same requests on one keep-alive connection, without requests'
+            # per-call overhead (to tell how much of a figure is the client's).
+            u = urllib.parse.urlsplit(self.url)
+            headers = {"Content-Type": "application/dicom", "Accept-Encoding": "identity"}
+            if self.auth:
+                headers["Authorization"] = "Basic " + base64.b64encode(f"{self.auth[0]}:{self.auth[1]}".encode()).decode()
+            path = (u.path.rstrip("/") or "") + "/instances"
+            conn = [None]
+
+            def post(data):
+                for attempt in (0, 1):
+                    if conn[0] is None:
+                        conn[0] = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=a.http_timeout)
+                    try:
+                        conn[0].request("POST", path, body=data, headers=headers)
+                        r = conn[0].getresponse()
+                        body = r.read()
+                        if r.getheader("Connection", "").lower() == "close":
+                            conn[0].close()
+                            conn[0] = None
+                        return r.status, body
+                    except (http.client.HTTPException, OSError):
+                        conn[0].close()
+                        conn[0] = None
+                        if attempt:
+                            raise
+            return post
+
         def worker(w):
-            s = self.new_session()
-            s.headers["Content-Type"] = "application/dicom"
-            url = self.url + "/instances"
+            post = poster()
             start.wait()
             lat = latencies[w]
             while True:
@@ -243,21 +283,20 @@ class Bench:
                     break
                 t = time.perf_counter()
                 try:
-                    r = s.post(url, data=blobs[i], timeout=a.http_timeout)
-                    body = r.content
-                except requests.RequestException as e:
+                    code, body = post(blobs[i])
+                except (requests.RequestException, http.client.HTTPException, OSError) as e:
                     failures.append(f"{files[i]}: {e.__class__.__name__}: {e}")
                     continue
                 lat.append(time.perf_counter() - t)
                 status = None
-                if r.status_code == 200:
+                if code == 200:
                     try:
                         j = json.loads(body)
                         status, ids[i] = j.get("Status"), j.get("ID")
                     except ValueError:
                         pass
-                if r.status_code != 200 or status != "Success":
-                    failures.append(f"{os.path.relpath(files[i], c.root)}: HTTP {r.status_code} Status={status} {body[:200]!r}")
+                if code != 200 or status != "Success":
+                    failures.append(f"{os.path.relpath(files[i], c.root)}: HTTP {code} Status={status} {body[:200]!r}")
 
         threads = [threading.Thread(target=worker, args=(w,), daemon=True) for w in range(k)]
         for t in threads:
@@ -270,7 +309,7 @@ class Bench:
         wall = time.perf_counter() - t0
         cpu1, ccpu1 = proc_cpu(a.server_pid), time.process_time()
         n = len(blobs)
-        tag = f"upload {k} client{'s' if k > 1 else ''}"
+        tag = f"upload {k} client{'s' if k > 1 else ''}" + ("" if a.client_lib == "requests" else f" ({a.client_lib})")
         all_lat = [x * 1000 for lat in latencies for x in lat]
         res.fig("upload", f"{tag}: instances/s", round(n / wall, 1), "inst/s", n=n, wall_s=round(wall, 2))
         res.fig("upload", f"{tag}: MB/s", round(total_bytes / MB / wall, 1), "MB/s")
@@ -379,7 +418,8 @@ class Bench:
                 self.res.errors.append(f"{w}: {e.__class__.__name__}: {e}")
             cpu1 = proc_cpu(self.a.server_pid)
             if cpu0 is not None and cpu1 is not None:
-                self.res.fig(w, "server CPU during workload", round(cpu1 - cpu0, 2), "s", wall_s=round(time.time() - t0, 1))
+                self.res.fig(w, "server CPU during workload", round(cpu1 - cpu0, 2), "s", wall_s=round(time.time() - t0, 1),
+                             loadavg_1min=round(os.getloadavg()[0], 2))
 
 
 def table(figs):
@@ -415,7 +455,7 @@ def cmd_run(a):
         "corpus": {"path": a.corpus, "name": os.path.basename(os.path.normpath(a.corpus)),
                    "params": b.corpus.m["params"], "n_instances": b.corpus.n_instances,
                    "n_studies": len(b.corpus.studies), "total_bytes": b.corpus.m["total_bytes"]},
-        "settings": {k: getattr(a, k) for k in ("clients", "workloads", "query_n", "list_n", "time_cap", "seed",
+        "settings": {k: getattr(a, k) for k in ("clients", "client_lib", "workloads", "query_n", "list_n", "time_cap", "seed",
                                                  "limit_files")},
         "client": {"python": platform.python_version(), "requests": requests.__version__,
                    "cpus": os.cpu_count(), "kernel": platform.release()},
@@ -548,6 +588,8 @@ def main():
     r.add_argument("--label", default="server")
     r.add_argument("--clients", type=int, default=1, help="concurrent upload clients (threads)")
     r.add_argument("--workloads", default="upload,find")
+    r.add_argument("--client-lib", choices=["requests", "httpclient"], default="requests",
+                   help="upload client: requests sessions (default) or bare http.client connections (lighter)")
     r.add_argument("--query-n", type=int, default=20, help="iterations per key search (rotating targets)")
     r.add_argument("--list-n", type=int, default=20, help="iterations of the all-studies listings")
     r.add_argument("--time-cap", type=float, default=60, help="seconds cap per latency loop")

@@ -175,6 +175,12 @@ func processCPUSeconds() -> Double {
         + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
 }
 
+/// The 1-minute load average (other work on the machine skews a block's rate).
+func loadAverage() -> String {
+    var load = [Double](repeating: 0, count: 3)
+    return getloadavg(&load, 3) > 0 ? String(format: "%.2f", load[0]) : "?"
+}
+
 /// Allocated bytes under `path` (`du -s --block-size=1`).
 func diskUsage(_ path: String) -> Int {
     let p = Process()
@@ -423,7 +429,7 @@ func run() async {
                            ["MB/s": fmt(Double(blockBytes) / 1e6 / blockIngest.seconds),
                             "cpu_ms_per_inst": fmt(blockCPU * 1000 / Double(n)),
                             "cores_busy": fmt(blockCPU / blockIngest.seconds),
-                            "rss_MiB": fmt(mem.rss)])
+                            "rss_MiB": fmt(mem.rss), "loadavg": loadAverage()])
                 blockStart = total
                 blockIngest = .zero
                 blockBytes = 0

@@ -261,7 +261,7 @@ json.dump({'manifest': manifest, 'pydicom': pydicom_files}, open(os.path.join(ou
         let f = try Self.fixture()
         let expected = try f.bytes("payload.bin")
         let compressed = try f.bytes(name)
-        for chunkSize in [1, 7, 4096, 65536, compressed.count] where chunkSize > 1 || compressed.count < 4_000_000 {
+        for chunkSize in [13, 4096, 65536, compressed.count] {
             let out = try Self.inflate(compressed, format: format, chunkSize: chunkSize)
             #expect(out.count == expected.count, "\(name) in chunks of \(chunkSize)")
             #expect(out == expected, "\(name) in chunks of \(chunkSize)")

@@ -109,6 +109,33 @@ import Testing
         }
     }
 
+    /// A large file (curl sends `Expect: 100-continue` over 1 MiB) is answered `100 Continue`,
+    /// streamed in, and comes back byte-identical.
+    @Test func largeUploadWithExpectContinue() async throws {
+        try await RESTTestServer.with { server in
+            let big = server.directory + "/big.dcm"
+            let make = try await RESTTestServer.run("/usr/bin/env", ["python3", "-c", """
+                import pydicom, os, sys
+                from pydicom.data import get_testdata_file
+                ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+                ds.Rows = ds.Columns = 1024
+                ds.PixelData = os.urandom(1024 * 1024 * 2)
+                ds.save_as(sys.argv[1])
+                """, big])
+            #expect(make.status == 0, "\(make.err)")
+            let trace = server.directory + "/trace.txt"
+            let (status, answer) = try await server.curlJSON(["-v", "--stderr", trace, "--data-binary", "@" + big, server.url("/instances")])
+            #expect(status == 200 && answer["Status"] as? String == "Success", "\(answer)")
+            let verbose = (try? String(contentsOfFile: trace, encoding: .utf8)) ?? ""
+            #expect(verbose.contains("Expect: 100-continue"), "curl did not ask: \(verbose.suffix(2000))")
+            #expect(verbose.contains("HTTP/1.1 100 Continue"), "no 100 Continue: \(verbose.suffix(2000))")
+            let copy = server.directory + "/big-copy.dcm"
+            let (code, _) = try await server.curl(["-o", copy, server.url("/instances/\(answer["ID"] as? String ?? "")/file")])
+            #expect(code == 200)
+            #expect(try await RESTTestServer.run("/usr/bin/cmp", [big, copy]).status == 0)
+        }
+    }
+
     /// Error bodies as Orthanc writes them, for curl users.
     @Test func errorsAreOrthancJSON() async throws {
         try await RESTTestServer.with { server in
@@ -179,7 +206,9 @@ struct RESTTestServer: Sendable {
                       system: SystemInfo(name: "RESTTest", version: "test", dicomAET: "SWIFTPACS", dicomPort: 4242,
                                          httpPort: 0, storageDirectory: configuration.storageDirectory))
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        let app = Application(router: router,
+                              server: .http1(configuration: .init(additionalChannelHandlers: [RESTExpectContinueHandler()])),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in
                                   portSink.yield(channel.localAddress?.port ?? 0)
                                   portSink.finish()

@@ -61,7 +61,7 @@ enum Schema {
             );
             CREATE INDEX series_study ON series(study);
             CREATE INDEX series_uid ON series(series_instance_uid);
-            CREATE INDEX series_modality ON series(modality);
+            CREATE INDEX series_modality ON series(modality, study);
 
             CREATE TABLE instances (
                 id INTEGER PRIMARY KEY,

@@ -319,7 +319,8 @@ public struct BulkImporter: Sendable {
     public func run(paths: [String], progress: (Int, Int, String) -> Void = { _, _, _ in }) async -> BulkImportSummary {
         let clock = ContinuousClock()
         let started = clock.now
-        var (items, total) = walk(paths)
+        let (items, plannedTotal) = walk(paths)
+        var total = plannedTotal
         var summary = BulkImportSummary()
         var done = 0
 
@@ -331,6 +332,7 @@ public struct BulkImporter: Sendable {
             case .skipped(let why): summary.skipped.append(.init(path: path, reason: why))
             }
             done += 1
+            total = max(total, done)  // a ZIP archive that changed since the walk
             progress(done, total, path)
         }
 
@@ -363,9 +365,7 @@ public struct BulkImporter: Sendable {
         } collect: { (answer: (String, ImportOutcome)) in
             record(answer.0, answer.1)
         }
-        items.removeAll()
-        total = done
-        summary.total = total
+        summary.total = done
         summary.elapsed = clock.now - started
         return summary
     }

@@ -109,20 +109,18 @@ public final class Ingestor: Sendable {
             }
         }
 
+        // From the rename until the index commit, the file is referenced by nothing but this
+        // ingest: mark it so a concurrent delete of identical bytes does not remove it.
         inFlight.withLock { $0[hash, default: 0] += 1 }
-        defer { inFlight.withLock { $0[hash]! -= 1; if $0[hash] == 0 { $0[hash] = nil } } }
-        do {
-            _ = try file.commit()
-        } catch let e as ArchiveError {
-            throw e
-        } catch {
-            throw .storage("\(error)")
-        }
-
-        let overwrite = overwriteInstances
         let outcome: StoreOutcome
         do {
+            defer { inFlight.withLock { $0[hash]! -= 1; if $0[hash] == 0 { $0[hash] = nil } } }
+            _ = try file.commit()
+            let overwrite = overwriteInstances
             outcome = try await index.write { db in try IndexStore.store(record, overwrite: overwrite, on: db) }
+        } catch let e as ArchiveError {
+            releaseIfUnreferenced([hash])
+            throw e
         } catch let e as SQLiteError {
             releaseIfUnreferenced([hash])
             throw e.isStorageFull ? .storageFull(e.message) : .storage(e.description)

@@ -5,7 +5,7 @@ import NIOCore
 
 /// Orthanc's error codes (OrthancFramework `Enumerations.h`), as its JSON error bodies report
 /// them in `OrthancStatus` / `OrthancError`.
-enum OrthancErrorCode: Int, Sendable {
+enum RESTErrorCode: Int, Sendable {
     case internalError = -1
     case notImplemented = 2
     case parameterOutOfRange = 3
@@ -78,7 +78,7 @@ enum OrthancErrorCode: Int, Sendable {
 /// `Details` adds the underlying cause when there is one.
 struct RESTError: HTTPResponseError, CustomStringConvertible {
     var status: HTTPResponse.Status
-    var code: OrthancErrorCode
+    var code: RESTErrorCode
     var message: String
     var details: String?
     /// Extra members of the body (`"Status": "Failure"` for uploads).
@@ -86,7 +86,7 @@ struct RESTError: HTTPResponseError, CustomStringConvertible {
     /// Headers to keep (e.g. `WWW-Authenticate` of a converted 401).
     var headers: HTTPFields = [:]
 
-    init(_ status: HTTPResponse.Status, _ code: OrthancErrorCode, _ message: String, details: String? = nil) {
+    init(_ status: HTTPResponse.Status, _ code: RESTErrorCode, _ message: String, details: String? = nil) {
         self.status = status
         self.code = code
         self.message = message
@@ -136,11 +136,11 @@ struct RESTError: HTTPResponseError, CustomStringConvertible {
         case let e as RESTJSONError:
             self.init(.badRequest, .badJson, "the request body is not valid JSON: \(e.description)")
         case let e as HTTPError:
-            self.init(e.status, OrthancErrorCode(httpStatus: e.status.code),
-                      e.body ?? OrthancErrorCode(httpStatus: e.status.code).text)
+            self.init(e.status, RESTErrorCode(httpStatus: e.status.code),
+                      e.body ?? RESTErrorCode(httpStatus: e.status.code).text)
             headers = e.headers
         case let e as any HTTPResponseError:
-            self.init(e.status, OrthancErrorCode(httpStatus: e.status.code), "\(e)")
+            self.init(e.status, RESTErrorCode(httpStatus: e.status.code), "\(e)")
         default:
             self.init(.internalServerError, .internalError, "\(error)")
         }

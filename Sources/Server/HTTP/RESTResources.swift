@@ -4,7 +4,7 @@ import Foundation
 
 /// Orthanc's JSON shapes for resources (`ServerContext::SerializeExpandedResource`) and for an
 /// instance's tags (`FromDcmtkBridge::ElementToJson`), built from the index and the stored files.
-struct OrthancFormatter: Sendable {
+struct RESTFormatter: Sendable {
     /// Seconds without a new instance after which a resource is "stable" (Orthanc's `StableAge`).
     var stableAge: Int
 
@@ -265,7 +265,7 @@ extension Tag {
 }
 
 /// An instance's header read from its stored file, up to Pixel Data.
-struct StoredInstanceHeader {
+struct RESTStoredHeader {
     var dataSet: DataSet
     /// True when the file continues with a Pixel Data element.
     var hasPixelData: Bool

@@ -13,6 +13,7 @@ public struct SystemInfo: Sendable {
     public var dicomAET: String
     public var dicomPort: Int
     public var httpPort: Int
+    /// Not shown by `/system` (Orthanc does not show it either).
     public var storageDirectory: String
     public var isHTTPServerSecure: Bool
     public var overwriteInstances: Bool
@@ -57,6 +58,9 @@ public struct SystemInfo: Sendable {
 /// Errors are answered in Orthanc's JSON error format. Requests no route matches get a 404 in
 /// that format too: `RESTErrorMiddleware` is added after the routes, so it covers the not-found
 /// responder (and routes added later) but not routes added before this call.
+///
+/// Install `RESTExpectContinueHandler` in the HTTP/1 pipeline too, or every curl upload over
+/// 1 MiB waits a second for a `100 Continue` that never comes.
 public func addRESTRoutes(to router: Router<SwiftPACSRequestContext>, archive: Archive, system: SystemInfo) {
     let api = RESTAPI(archive: archive, system: system)
 
@@ -87,7 +91,7 @@ public func addRESTRoutes(to router: Router<SwiftPACSRequestContext>, archive: A
 
     router.get("/instances/:id/file", use: api.wrap { _, context in try await api.file(try context.resourceID(), context) })
     router.get("/instances/:id/tags", use: api.wrap { request, context in
-        let format: OrthancFormatter.TagsFormat =
+        let format: RESTFormatter.TagsFormat =
             try request.flag("simplify") == true ? .simplified : try request.flag("short") == true ? .short : .full
         return try api.tags(try context.resourceID(), format: format, request)
     })
@@ -104,16 +108,16 @@ public func addRESTRoutes(to router: Router<SwiftPACSRequestContext>, archive: A
 }
 
 /// The handlers behind `addRESTRoutes`. Reads go through `ResourceQueries`; the shapes are
-/// `OrthancFormatter`'s.
+/// `RESTFormatter`'s.
 struct RESTAPI: Sendable {
     let archive: Archive
     let system: SystemInfo
-    let formatter: OrthancFormatter
+    let formatter: RESTFormatter
 
     init(archive: Archive, system: SystemInfo) {
         self.archive = archive
         self.system = system
-        formatter = OrthancFormatter(stableAge: system.stableAge)
+        formatter = RESTFormatter(stableAge: system.stableAge)
     }
 
     typealias Handler = @Sendable (Request, SwiftPACSRequestContext) async throws -> Response
@@ -201,11 +205,11 @@ struct RESTAPI: Sendable {
         return Response(status: .ok, headers: [.contentType: "application/dicom"], body: body)
     }
 
-    func tags(_ id: String, format: OrthancFormatter.TagsFormat, _ request: Request) throws -> Response {
+    func tags(_ id: String, format: RESTFormatter.TagsFormat, _ request: Request) throws -> Response {
         let (_, path) = try storedFile(id)
-        let header: StoredInstanceHeader
+        let header: RESTStoredHeader
         do {
-            header = try StoredInstanceHeader(path: path)
+            header = try RESTStoredHeader(path: path)
         } catch {
             throw RESTError(.internalServerError, .badFileFormat, "cannot read the stored file of instance \(id): \(error)")
         }
@@ -215,7 +219,7 @@ struct RESTAPI: Sendable {
                 ignoreLength.insert(try Self.tag(named: String(name), field: "ignore-length"))
             }
         }
-        return RESTResponse.json(OrthancFormatter.tags(header.dataSet, format: format, pixelData: header.hasPixelData,
+        return RESTResponse.json(RESTFormatter.tags(header.dataSet, format: format, pixelData: header.hasPixelData,
                                                         ignoreLength: ignoreLength))
     }
 
@@ -269,7 +273,7 @@ struct RESTAPI: Sendable {
             for item in items {
                 guard let name = item.stringValue else { throw RESTError.badRequest("\"RequestedTags\" must be an array of strings") }
                 let tag = try Self.tag(named: name, field: "RequestedTags")
-                requested.append((OrthancFormatter.tagName(tag) ?? tag.orthancFormat, tag))
+                requested.append((RESTFormatter.tagName(tag) ?? tag.orthancFormat, tag))
                 // Asked as return keys so that computed keys (NumberOfStudyRelatedInstances...) come back.
                 if !keys.contains(where: { $0.tag == tag }) { keys.append(QueryKey(tag)) }
             }
@@ -324,7 +328,7 @@ struct RESTAPI: Sendable {
         var values: [String: RESTJSON] = [:]
         for level in ResourceLevel.allCases.reversed() {
             guard let tags = match.tags[level] else { continue }
-            for (key, value) in OrthancFormatter.mainDicomTags(tags) where values[key] == nil { values[key] = value }
+            for (key, value) in RESTFormatter.mainDicomTags(tags) where values[key] == nil { values[key] = value }
         }
         var out: [String: RESTJSON] = [:]
         for (name, tag) in requested {
@@ -420,7 +424,7 @@ struct RESTAPI: Sendable {
 
 extension ResourceLevel {
     /// Orthanc's resource type names, any case, singular or plural (`Study`, `studies`).
-    init?(orthancName name: String) {
+    fileprivate init?(orthancName name: String) {
         switch name.lowercased() {
         case "patient", "patients": self = .patient
         case "study", "studies": self = .study
@@ -431,17 +435,17 @@ extension ResourceLevel {
     }
 
     /// The path component naming one parent: `/instances/{id}/study`.
-    var singular: String { rawValue.lowercased() }
+    fileprivate var singular: String { rawValue.lowercased() }
 
     /// True when `self` is a level under `other` (Instance is below Study).
-    func isBelow(_ other: ResourceLevel) -> Bool {
+    fileprivate func isBelow(_ other: ResourceLevel) -> Bool {
         ResourceLevel.allCases.firstIndex(of: self)! > ResourceLevel.allCases.firstIndex(of: other)!
     }
 }
 
 extension SwiftPACSRequestContext {
     /// The `:id` path parameter.
-    func resourceID() throws -> String {
+    fileprivate func resourceID() throws -> String {
         guard let id = parameters.get("id"), !id.isEmpty else { throw RESTError.badRequest("missing resource ID in the URI") }
         return id
     }
@@ -450,7 +454,7 @@ extension SwiftPACSRequestContext {
 extension Request {
     /// Orthanc's boolean arguments: absent → nil; present with no value, `true` or `1` → true;
     /// `false` or `0` → false; anything else is a 400.
-    func flag(_ name: String) throws -> Bool? {
+    fileprivate func flag(_ name: String) throws -> Bool? {
         guard let value = uri.queryParameters[Substring(name)] else { return nil }
         switch value.lowercased() {
         case "", "true", "1": return true
@@ -460,7 +464,7 @@ extension Request {
     }
 
     /// A non-negative integer argument, nil when absent.
-    func integer(_ name: String) throws -> Int? {
+    fileprivate func integer(_ name: String) throws -> Int? {
         guard let value = uri.queryParameters[Substring(name)] else { return nil }
         guard let n = Int(value), n >= 0 else {
             throw RESTError.badRequest("argument \"\(name)\" must be a non-negative integer, not \"\(value)\"")

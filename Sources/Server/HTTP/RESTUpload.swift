@@ -29,7 +29,7 @@ enum RESTUpload {
 
     static func handle(_ request: Request, context: SwiftPACSRequestContext, archive: Archive) async throws -> Response {
         do {
-            let upload = InstanceUpload(archive: archive, origin: context.origin)
+            let upload = RESTInstanceUpload(archive: archive, origin: context.origin)
             if let format = try compression(of: request) {
                 var inflater = GzipInflater(format: format)
                 for try await buffer in request.body {
@@ -86,7 +86,7 @@ enum RESTUpload {
 }
 
 /// What an upload turned out to be.
-enum UploadOutcome {
+enum RESTUploadOutcome {
     case instance(IngestResult)
     case zip([ZipEntryResult])
 }
@@ -94,12 +94,12 @@ enum UploadOutcome {
 /// Receives an upload's bytes. The first four decide: a ZIP local file header (or an empty
 /// archive's end record) starts a spool file, anything else an ingest stream (the ingestor
 /// parses it at the end and says whether it is DICOM). Used by one task only.
-final class InstanceUpload {
+final class RESTInstanceUpload {
     let archive: Archive
     let origin: String
     private var head: [UInt8] = []
     private var stream: IngestStream?
-    private var spool: ZipSpool?
+    private var spool: RESTZipSpool?
 
     init(archive: Archive, origin: String) {
         self.archive = archive
@@ -119,7 +119,7 @@ final class InstanceUpload {
 
     private func start() throws {
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
-            let spool = try ZipSpool(directory: archive.store.temporaryDirectory)
+            let spool = try RESTZipSpool(directory: archive.store.temporaryDirectory)
             try head.withUnsafeBytes { try spool.write($0) }
             self.spool = spool
         } else {
@@ -130,7 +130,7 @@ final class InstanceUpload {
         head = []
     }
 
-    func finish() async throws -> UploadOutcome {
+    func finish() async throws -> RESTUploadOutcome {
         if stream == nil && spool == nil { try start() }  // fewer than four bytes: not DICOM, let the parser say why
         if let spool {
             try spool.close()
@@ -143,7 +143,7 @@ final class InstanceUpload {
 }
 
 /// A ZIP upload spooled to disk (a ZIP's directory is at its end). Removed on deinit.
-final class ZipSpool {
+final class RESTZipSpool {
     let path: String
     private var fd: Int32
 

@@ -50,6 +50,6 @@ let package = Package(
         .executableTarget(name: "ArchiveBenchmarks", dependencies: ["Archive", "DICOM"], path: "Benchmarks/ArchiveBenchmarks"),
         .testTarget(name: "DICOMTests", dependencies: ["DICOM"], exclude: ["Oracle"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "DICOM"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Archive", "DICOM"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Archive", "DICOM"], exclude: ["Clients"]),
     ]
 )

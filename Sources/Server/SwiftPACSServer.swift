@@ -38,6 +38,9 @@ public struct SwiftPACSServer {
         let logger = self.logger
         let app = Application(
             router: router,
+            // curl sends "Expect: 100-continue" for bodies over 1 MiB and waits a second for an
+            // answer Hummingbird never gives; this handler gives it.
+            server: .http1(configuration: .init(additionalChannelHandlers: [RESTExpectContinueHandler()])),
             configuration: .init(address: .hostname(host, port: configuration.httpPort), serverName: "SwiftPACS"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

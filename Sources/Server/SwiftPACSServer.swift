@@ -72,8 +72,10 @@ public struct SwiftPACSServer {
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
         let password = Data(bytes).base64EncodedString().replacingOccurrences(of: "/", with: "x").replacingOccurrences(of: "+", with: "y")
         let hash = Bcrypt.hash(password, cost: 10)
-        FileManager.default.createFile(atPath: passwordFile, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
-        FileManager.default.createFile(atPath: hashFile, contents: Data(hash.utf8), attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: passwordFile, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600]),
+              FileManager.default.createFile(atPath: hashFile, contents: Data(hash.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw Configuration.Error(description: "cannot write the generated credentials to \(directory)")
+        }
         configuration.registeredUsers["admin"] = .init(password: hash, role: .admin)
         logger.warning("no RegisteredUsers configured and remote access is allowed: generated user \"admin\" with the password in \(passwordFile)")
     }

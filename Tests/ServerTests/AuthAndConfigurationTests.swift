@@ -139,8 +139,32 @@ func nonLoopbackAddress() -> String? {
         guard let addr = entry.pointee.ifa_addr, addr.pointee.sa_family == sa_family_t(AF_INET) else { continue }
         var host = [CChar](repeating: 0, count: 64)
         getnameinfo(addr, socklen_t(MemoryLayout<sockaddr_in>.size), &host, 64, nil, 0, NI_NUMERICHOST)
-        let text = String(cString: host)
+        let text = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         if !text.hasPrefix("127.") { return text }
     }
     return nil
+}
+
+@Suite struct ShippedConfigurationTests {
+    static let configDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Config").path
+
+    /// Config/swiftpacs.json is the embedded default, written down.
+    @Test func defaultFileEqualsTheEmbeddedDefault() throws {
+        let c = try Configuration.load(path: Self.configDirectory + "/swiftpacs.json")
+        let d = Configuration()
+        #expect(c.warnings.isEmpty, "\(c.warnings)")
+        #expect(c.name == d.name && c.storageDirectory == d.storageDirectory && c.indexDirectory == d.indexDirectory)
+        #expect(c.dicomAET == d.dicomAET && c.dicomPort == d.dicomPort && c.httpPort == d.httpPort)
+        #expect(c.remoteAccessAllowed == d.remoteAccessAllowed && c.overwriteInstances == d.overwriteInstances)
+        #expect(c.syncStorageArea == d.syncStorageArea && c.maximumStorageSize == d.maximumStorageSize)
+    }
+
+    /// Config/example.json sets every key SwiftPACS knows, without a warning.
+    @Test func exampleFileIsCompleteAndValid() throws {
+        let c = try Configuration.load(path: Self.configDirectory + "/example.json")
+        #expect(c.warnings.isEmpty, "\(c.warnings)")
+        #expect(c.registeredUsers["viewer"]?.role == .readOnly)
+        #expect(c.registeredUsers["alice"]?.isPlaintext == false)
+    }
 }

@@ -160,6 +160,13 @@ func nonLoopbackAddress() -> String? {
         #expect(c.syncStorageArea == d.syncStorageArea && c.maximumStorageSize == d.maximumStorageSize)
     }
 
+    /// The container's configuration loads cleanly and requires authentication.
+    @Test func dockerConfigurationIsValid() throws {
+        let c = try Configuration.load(path: Self.configDirectory + "/../Docker/swiftpacs.json")
+        #expect(c.warnings.isEmpty, "\(c.warnings)")
+        #expect(c.isAuthenticationEnabled && c.remoteAccessAllowed)
+    }
+
     /// Config/example.json sets every key SwiftPACS knows, without a warning.
     @Test func exampleFileIsCompleteAndValid() throws {
         let c = try Configuration.load(path: Self.configDirectory + "/example.json")

@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "swiftpacs", targets: ["swiftpacs"]),
         .library(name: "DICOM", targets: ["DICOM"]),
+        .library(name: "DICOMNetwork", targets: ["DICOMNetwork"]),
         .library(name: "Archive", targets: ["Archive"]),
         .library(name: "Server", targets: ["Server"]),
     ],
@@ -25,13 +26,20 @@ let package = Package(
         // The system SQLite (libsqlite3-dev); SQLITE_TRANSIENT is a macro, wrapped in CSQLiteShim.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "DICOM", dependencies: ["CZlibShim"]),
+        // PS3.8 upper layer and PS3.7 DIMSE, both roles.
+        .target(name: "DICOMNetwork", dependencies: [
+            "DICOM",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "Archive", dependencies: [
             "DICOM", "CSQLite", "CZlibShim",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Server", dependencies: [
-            "DICOM", "Archive",
+            "DICOM", "DICOMNetwork", "Archive",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -49,6 +57,12 @@ let package = Package(
         .executableTarget(name: "DICOMBenchmarks", dependencies: ["DICOM"], path: "Benchmarks/DICOMBenchmarks"),
         .executableTarget(name: "ArchiveBenchmarks", dependencies: ["Archive", "DICOM"], path: "Benchmarks/ArchiveBenchmarks"),
         .testTarget(name: "DICOMTests", dependencies: ["DICOM"], exclude: ["Oracle"]),
+        .testTarget(name: "DICOMNetworkTests", dependencies: [
+            "DICOMNetwork", "DICOM",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "DICOM"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Archive", "DICOM"], exclude: ["Clients"]),
     ]

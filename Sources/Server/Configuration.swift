@@ -23,6 +23,25 @@ public struct Configuration: Sendable {
     public var maximumStorageSize = 0
     public var caseSensitivePN = false
 
+    // DICOM network (PS3.7/PS3.8)
+    public var dicomModalities: [String: Modality] = [:]
+    public var dicomCheckCalledAET = false
+    public var dicomCheckModalityHost = false
+    public var strictAETComparison = false
+    public var dicomAlwaysAllowEcho = true
+    public var dicomAlwaysAllowStore = true
+    public var dicomAlwaysAllowFind = false
+    public var dicomAlwaysAllowMove = false
+    public var dicomAlwaysAllowGet = false
+    /// Transfer syntax UIDs accepted for storage, with `*` and `?` wildcards as Orthanc allows.
+    public var acceptedTransferSyntaxes = ["1.2.840.10008.1.*"]
+    public var unknownSopClassAccepted = false
+    /// Seconds without activity before an association is aborted.
+    public var dicomScpTimeout = 30
+    public var dicomScuTimeout = 10
+    /// Our maximum P-DATA-TF PDU length, announced in A-ASSOCIATE.
+    public var maximumPduLength = 16384
+
     public struct RegisteredUser: Sendable, Equatable {
         /// A bcrypt hash (`$2a$`, `$2b$`, `$2y$`) or, for Orthanc compatibility, plaintext.
         public var password: String
@@ -36,6 +55,21 @@ public struct Configuration: Sendable {
     public init() {}
 
     public var isAuthenticationEnabled: Bool { authenticationEnabled ?? remoteAccessAllowed }
+
+    /// The access rules of the modality whitelist.
+    public var accessRules: ModalityRegistry.Rules {
+        var r = ModalityRegistry.Rules()
+        r.ourAET = dicomAET
+        r.checkCalledAET = dicomCheckCalledAET
+        r.checkModalityHost = dicomCheckModalityHost
+        r.strictAETComparison = strictAETComparison
+        r.alwaysAllowEcho = dicomAlwaysAllowEcho
+        r.alwaysAllowStore = dicomAlwaysAllowStore
+        r.alwaysAllowFind = dicomAlwaysAllowFind
+        r.alwaysAllowMove = dicomAlwaysAllowMove
+        r.alwaysAllowGet = dicomAlwaysAllowGet
+        return r
+    }
 
     public var archive: ArchiveConfiguration {
         var c = ArchiveConfiguration(storageDirectory: storageDirectory, indexDirectory: indexDirectory)
@@ -114,7 +148,11 @@ public struct Configuration: Sendable {
         let known: Set<String> = ["Name", "StorageDirectory", "IndexDirectory", "DicomAet", "DicomPort", "HttpPort",
                                   "HttpServerEnabled", "DicomServerEnabled", "RemoteAccessAllowed", "AuthenticationEnabled",
                                   "RegisteredUsers", "OverwriteInstances", "SyncStorageArea", "MaximumStorageSize",
-                                  "MaximumStorageMode", "CaseSensitivePN"]
+                                  "MaximumStorageMode", "CaseSensitivePN", "DicomModalities", "DicomModalitiesInDatabase",
+                                  "DicomCheckCalledAet", "DicomCheckModalityHost", "StrictAetComparison",
+                                  "DicomAlwaysAllowEcho", "DicomAlwaysAllowStore", "DicomAlwaysAllowFind",
+                                  "DicomAlwaysAllowMove", "DicomAlwaysAllowGet", "AcceptedTransferSyntaxes",
+                                  "UnknownSopClassAccepted", "DicomScpTimeout", "DicomScuTimeout", "MaximumPduLength"]
         for key in dict.keys.sorted() where !known.contains(key) {
             if Self.ignoredOrthancKeys.contains(key) {
                 warnings.append("\(source): Orthanc option \"\(key)\" is not supported by SwiftPACS yet; ignored")
@@ -145,6 +183,35 @@ public struct Configuration: Sendable {
         maximumStorageSize = try int("MaximumStorageSize", 0...Int(Int32.max)) ?? 0
         if let mode = try string("MaximumStorageMode"), mode != "Reject" {
             throw fail("MaximumStorageMode", "\"Reject\" (SwiftPACS never deletes data to make room)")
+        }
+
+        dicomCheckCalledAET = try bool("DicomCheckCalledAet") ?? dicomCheckCalledAET
+        dicomCheckModalityHost = try bool("DicomCheckModalityHost") ?? dicomCheckModalityHost
+        strictAETComparison = try bool("StrictAetComparison") ?? strictAETComparison
+        dicomAlwaysAllowEcho = try bool("DicomAlwaysAllowEcho") ?? dicomAlwaysAllowEcho
+        dicomAlwaysAllowStore = try bool("DicomAlwaysAllowStore") ?? dicomAlwaysAllowStore
+        dicomAlwaysAllowFind = try bool("DicomAlwaysAllowFind") ?? dicomAlwaysAllowFind
+        dicomAlwaysAllowMove = try bool("DicomAlwaysAllowMove") ?? dicomAlwaysAllowMove
+        dicomAlwaysAllowGet = try bool("DicomAlwaysAllowGet") ?? dicomAlwaysAllowGet
+        _ = try bool("DicomModalitiesInDatabase")
+        unknownSopClassAccepted = try bool("UnknownSopClassAccepted") ?? unknownSopClassAccepted
+        dicomScpTimeout = try int("DicomScpTimeout", 0...86400) ?? dicomScpTimeout
+        dicomScuTimeout = try int("DicomScuTimeout", 0...86400) ?? dicomScuTimeout
+        maximumPduLength = try int("MaximumPduLength", 4096...131072) ?? maximumPduLength
+        if let list = dict["AcceptedTransferSyntaxes"] {
+            if let one = list as? String { acceptedTransferSyntaxes = [one] }
+            else if let many = list as? [String], !many.isEmpty { acceptedTransferSyntaxes = many }
+            else { throw fail("AcceptedTransferSyntaxes", "a UID pattern or a list of them") }
+        }
+        if let modalities = dict["DicomModalities"] {
+            guard let object = modalities as? [String: Any] else { throw fail("DicomModalities", "an object of name: modality") }
+            for (name, value) in object {
+                do {
+                    dicomModalities[name] = try Modality(json: value, name: name)
+                } catch let error as Error {
+                    throw Error(description: "\(source): \(error.description)")
+                }
+            }
         }
 
         if let users = dict["RegisteredUsers"] {

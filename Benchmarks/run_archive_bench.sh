@@ -12,11 +12,23 @@
 #   CLIENTS ("1 4")          concurrent upload clients; each count is its own fresh-database run,
 #                            and every run then measures /tools/find on the loaded corpus
 #   OUT (/tmp/archive-bench/run-<date>)   result JSONs, logs, compare.md
+#   DB_ROOT (/var/tmp/archive-bench-db/<run>)  the servers' databases. Not under /tmp on purpose:
+#                            see "Databases" below. Deleted when the script ends (KEEP_DBS=1 keeps them)
+#   CLIENT_LIB (requests)    upload client of archive_bench.py: requests, or httpclient (bare
+#                            http.client: ~4× less client CPU per request, to show client-bound figures)
+#   WORKLOADS (upload,find)
 #   SWIFTPACS_BIN            use this binary instead of building (copied into OUT/bin either way)
 #   HARNESS_ARGS             extra arguments for archive_bench.py run (e.g. "--query-n 40")
 #
 # Servers listen on 127.0.0.1 on free ports; every process this script starts is stopped, by its
 # PID, when its run ends or when the script exits.
+#
+# Databases: every run gets a new directory, and none is deleted before the end. ext4 skips inodes
+# freed in the last 1-5 minutes when it allocates new ones (fs/ext4/ialloc.c recently_deleted());
+# right after an `rm -rf` of a 20,000-file database, creating files in the same block groups cost
+# 50-65 % of SwiftPACS's CPU in perf (find_get_block_common / recently_deleted), so deleting the
+# previous run's database would tax whichever server runs next. /tmp also sees constant
+# create/delete churn from test suites on this machine; the databases live elsewhere.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,9 +39,12 @@ SERVERS=${SERVERS:-"swiftpacs orthanc"}
 CLIENTS=${CLIENTS:-"1 4"}
 OUT=${OUT:-/tmp/archive-bench/run-$(date +%Y%m%d-%H%M%S)}
 HARNESS_ARGS=${HARNESS_ARGS:-}
+DB_ROOT=${DB_ROOT:-/var/tmp/archive-bench-db/$(basename "$OUT")}
+CLIENT_LIB=${CLIENT_LIB:-requests}
+WORKLOADS=${WORKLOADS:-upload,find}
 USER_NAME=bench
 USER_PASS=bench-pass
-mkdir -p "$OUT/bin" "$OUT/json" "$OUT/logs"
+mkdir -p "$OUT/bin" "$OUT/json" "$OUT/logs" "$DB_ROOT"
 
 log() { echo "[$(date +%H:%M:%S)] $*"; }
 
@@ -68,7 +83,7 @@ fi
 
 # ---------------------------------------------------------------- server control
 SERVER_PID=
-ORTHANC_ROOT=$OUT/orthanc
+ORTHANC_ROOT=$DB_ROOT/orthanc
 
 stop_server() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -78,8 +93,12 @@ stop_server() {
   fi
   SERVER_PID=
 }
-trap 'stop_server' EXIT
-trap 'stop_server; exit 130' INT TERM
+cleanup() {
+  stop_server
+  if [ "${KEEP_DBS:-}" = 1 ]; then log "databases kept in $DB_ROOT"; else rm -rf "$DB_ROOT"; fi
+}
+trap 'cleanup' EXIT
+trap 'exit 130' INT TERM
 
 wait_http() {  # url
   for _ in $(seq 1 150); do
@@ -93,7 +112,7 @@ wait_http() {  # url
 # start_server NAME DBDIR HTTP DICOM: sets SERVER_PID and STORAGE
 start_server() {
   local name=$1 db=$2 http=$3 dicom=$4
-  rm -rf "$db"; mkdir -p "$db"
+  mkdir -p "$db"
   case $name in
     swiftpacs)
       cat > "$db/config.json" <<EOF
@@ -124,7 +143,10 @@ EOF
   fi
 }
 
-label_of() { case $1 in swiftpacs) echo swiftpacs-sync ;; orthanc) echo orthanc-nodelay ;; esac; }
+label_of() {
+  local suffix=; [ "$CLIENT_LIB" = requests ] || suffix=-$CLIENT_LIB
+  case $1 in swiftpacs) echo "swiftpacs-sync$suffix" ;; orthanc) echo "orthanc-nodelay$suffix" ;; esac
+}
 
 # ---------------------------------------------------------------- runs
 failures=0
@@ -134,29 +156,29 @@ for rep in $(seq 1 "$REPS"); do
       for k in $CLIENTS; do
         label=$(label_of "$server")
         http=$(free_port); dicom=$(free_port)
-        if [ "$server" = orthanc ]; then db=$ORTHANC_ROOT/db-$c-c$k; else db=$OUT/swiftpacs/db-$c-c$k; fi
         tag=$label-$c-c$k-r$rep
+        if [ "$server" = orthanc ]; then db=$ORTHANC_ROOT/db-$c-c$k-r$rep; else db=$DB_ROOT/swiftpacs/db-$c-c$k-r$rep; fi
         log "== $tag: starting $server on 127.0.0.1:$http (fresh database $db)"
         if ! start_server "$server" "$db" "$http" "$dicom"; then failures=$((failures + 1)); continue; fi
-        [ "$server" = orthanc ] && rm -f "$ORTHANC_ROOT/orthanc.pid"  # we stop it by PID ourselves
+        if [ "$server" = orthanc ]; then rm -f "$ORTHANC_ROOT/orthanc.pid"; fi  # we stop it by PID ourselves
         # shellcheck disable=SC2086
         if ! python3 "$ROOT/Benchmarks/archive_bench.py" run --url "http://127.0.0.1:$http" \
             --user "$USER_NAME" --password "$USER_PASS" --corpus "$(corpus_dir "$c")" --label "$label" \
-            --clients "$k" --workloads upload,find --server-pid "$SERVER_PID" --storage-path "$STORAGE" \
+            --clients "$k" --client-lib "$CLIENT_LIB" --workloads "$WORKLOADS" --server-pid "$SERVER_PID" --storage-path "$STORAGE" \
             --out-json "$OUT/json/$tag.json" $HARNESS_ARGS > "$OUT/logs/$tag.log" 2>&1; then
           log "$tag: harness reported failures (see $OUT/logs/$tag.log)"; failures=$((failures + 1))
         fi
         grep -E "instances/s|Study by|all studies|checks:" "$OUT/logs/$tag.log" | sed 's/^/    /' || true
-        [ "$server" = orthanc ] && cp "$ORTHANC_ROOT/orthanc.log" "$OUT/logs/$tag.orthanc.log" 2>/dev/null || true
-        [ "$server" = swiftpacs ] && cp "$db/server.log" "$OUT/logs/$tag.server.log" 2>/dev/null || true
+        if [ "$server" = orthanc ]; then cp "$ORTHANC_ROOT/orthanc.log" "$OUT/logs/$tag.orthanc.log" 2>/dev/null || true; fi
+        if [ "$server" = swiftpacs ]; then cp "$db/server.log" "$OUT/logs/$tag.server.log" 2>/dev/null || true; fi
         stop_server
-        rm -rf "$db"
       done
     done
   done
 done
 
 log "== comparison (median of $REPS, min..max; ratios vs orthanc-nodelay)"
-python3 "$ROOT/Benchmarks/archive_bench.py" compare "$OUT"/json/*.json --baseline orthanc-nodelay --md "$OUT/compare.md"
+base=orthanc-nodelay; [ "$CLIENT_LIB" = requests ] || base=orthanc-nodelay-$CLIENT_LIB
+python3 "$ROOT/Benchmarks/archive_bench.py" compare "$OUT"/json/*.json --baseline "$base" --md "$OUT/compare.md" || true
 log "results: $OUT (json/, logs/, compare.md); $failures run(s) with failures"
 [ "$failures" -eq 0 ]

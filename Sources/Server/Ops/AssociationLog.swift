@@ -17,7 +17,12 @@ public final class AssociationLog: AssociationObserver, Sendable {
     }
 
     /// A fresh id for a new association's trace.
-    public func makeID() -> Int { nextID.withLock { defer { $0 += 1 }; return $0 } }
+    public func makeID() -> Int {
+        nextID.withLock { id in
+            defer { id += 1 }
+            return id
+        }
+    }
 
     public func associationEnded(_ trace: AssociationTrace) {
         entries.withLock {

@@ -7,6 +7,8 @@ public enum ArchiveError: Error, CustomStringConvertible, Sendable {
     case unreadable(DICOMError)
     /// A required attribute is missing or empty (SOP Class/Instance, Study, Series UID).
     case missingAttribute(String)
+    /// The object is not what its envelope said (C-STORE: SOP class or instance differs from the command).
+    case mismatch(String)
     /// Storage is full, or the configured maximum would be exceeded.
     case storageFull(String)
     /// The file store or the index failed underneath.
@@ -20,6 +22,7 @@ public enum ArchiveError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .unreadable(let e): "cannot parse the DICOM object: \(e)"
         case .missingAttribute(let name): "missing required attribute \(name)"
+        case .mismatch(let why): "data set does not match the request: \(why)"
         case .storageFull(let why): "storage full: \(why)"
         case .storage(let why): "storage failure: \(why)"
         case .notFound(let what): "not found: \(what)"
@@ -32,6 +35,7 @@ public enum ArchiveError: Error, CustomStringConvertible, Sendable {
     public var dimseStatus: UInt16 {
         switch self {
         case .storageFull: 0xA700
+        case .mismatch: 0xA900
         case .unreadable, .missingAttribute: 0xC000
         case .storage, .notFound, .indexTooNew: 0xC001
         }
@@ -40,7 +44,7 @@ public enum ArchiveError: Error, CustomStringConvertible, Sendable {
     /// HTTP status for the REST and DICOMweb front ends.
     public var httpStatus: Int {
         switch self {
-        case .unreadable, .missingAttribute: 400
+        case .unreadable, .missingAttribute, .mismatch: 400
         case .storageFull: 507
         case .notFound: 404
         case .storage, .indexTooNew: 500

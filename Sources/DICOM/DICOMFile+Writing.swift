@@ -59,6 +59,17 @@ extension DICOMFile {
         self.init(meta: meta, dataSet: dataSet, transferSyntax: transferSyntax)
     }
 
+    /// Preamble, "DICM" and File Meta Information for a data set that follows as a byte stream
+    /// (a C-STORE received over the network is written to disk as header + data set fragments).
+    public static func part10Header(sopClassUID: String, sopInstanceUID: String, transferSyntaxUID: String,
+                                    sourceAET: String? = nil) -> [UInt8] {
+        var identity = DataSet()
+        identity.set(DataElement(tag: .sopClassUID, vr: .UI, string: sopClassUID))
+        identity.set(DataElement(tag: .sopInstanceUID, vr: .UI, string: sopInstanceUID))
+        let file = DICOMFile(dataSet: identity, transferSyntax: TransferSyntax(uid: transferSyntaxUID), sourceAET: sourceAET)
+        return [UInt8](repeating: 0, count: 128) + [0x44, 0x49, 0x43, 0x4D] + encodeMeta(file.meta!)
+    }
+
     /// The same object in another native transfer syntax (Implicit/Explicit VR Little Endian,
     /// Explicit VR Big Endian, Deflated). Encapsulated pixel data cannot change syntax here:
     /// that needs a codec.

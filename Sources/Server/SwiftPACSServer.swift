@@ -20,7 +20,8 @@ public struct SwiftPACSServer {
 
     /// Runs until a signal (or `onRunning`'s caller cancels). `onRunning` gets the HTTP port
     /// actually bound (useful with port 0).
-    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+                    onDICOMListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         for warning in configuration.warnings { logger.warning("\(warning)") }
         var configuration = self.configuration
         try Self.ensureCredentials(&configuration, logger: logger)
@@ -28,6 +29,10 @@ public struct SwiftPACSServer {
         let archive = try Archive(configuration: configuration.archive, logger: logger)
         await archive.recover()
         defer { archive.close() }
+
+        let modalities = ModalityRegistry(modalities: configuration.dicomModalities, rules: configuration.accessRules,
+                                          persistencePath: configuration.indexDirectory + "/modalities.json")
+        let associations = AssociationLog(logger: logger)
 
         let router = Router(context: SwiftPACSRequestContext.self)
         router.add(middleware: BasicAuthMiddleware(users: configuration.registeredUsers,
@@ -49,7 +54,13 @@ public struct SwiftPACSServer {
             },
             eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton),
             logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [any Service] = []
+        if configuration.httpServerEnabled { services.append(app) }
+        if configuration.dicomServerEnabled {
+            services.append(DICOMService(configuration: configuration, archive: archive, modalities: modalities,
+                                         associations: associations, logger: logger, onBound: onDICOMListening))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.notice("stopped")
     }

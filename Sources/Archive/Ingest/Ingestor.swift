@@ -68,6 +68,7 @@ public final class Ingestor: Sendable {
     public func finish(_ stream: consuming IngestStream) async throws(ArchiveError) -> IngestResult {
         let origin = stream.origin
         let prefix = stream.prefix
+        let expected = stream.expected
         let file = stream.takeFile()
         let size = file.size
         let hash = file.currentHash
@@ -100,6 +101,12 @@ public final class Ingestor: Sendable {
         } catch {
             file.discard()
             throw error
+        }
+        if let expected {
+            if record.sopClassUID != expected.sopClassUID || record.sopInstanceUID != expected.sopInstanceUID {
+                file.discard()
+                throw .mismatch("the data set has SOP class \(record.sopClassUID) / instance \(record.sopInstanceUID), the command \(expected.sopClassUID) / \(expected.sopInstanceUID)")
+            }
         }
         if maximumStorageSize > 0 {
             let used = usedBytes.withLock { $0 }
@@ -203,6 +210,9 @@ public struct IngestStream: ~Copyable {
     var file: PendingFile?
     let origin: String
     var prefix: [UInt8] = []
+    /// SOP class and instance the object must have (the C-STORE command's); checked before
+    /// anything is committed.
+    public var expected: (sopClassUID: String, sopInstanceUID: String)?
 
     init(file: consuming PendingFile, origin: String) {
         self.file = consume file

@@ -109,7 +109,7 @@ struct RESTError: HTTPResponseError, CustomStringConvertible {
             switch e {
             case .unreadable(let cause):
                 self.init(status, .badFileFormat, e.description, details: cause.description)
-            case .missingAttribute:
+            case .missingAttribute, .mismatch:
                 self.init(status, .badFileFormat, e.description)
             case .storageFull:
                 self.init(status, .fullStorage, e.description)

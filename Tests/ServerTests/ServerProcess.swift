@@ -6,6 +6,7 @@ final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let directory: String
     let httpPort: Int
+    let dicomPort: Int
     let configPath: String
     private let log = Pipe()
     private(set) var output = ""
@@ -14,8 +15,9 @@ final class ServerProcess: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftpacs-srv-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         httpPort = try freePort()
+        dicomPort = try freePort()
         var full: [String: Any] = ["StorageDirectory": directory + "/data", "HttpPort": httpPort,
-                                   "DicomPort": try freePort(), "SyncStorageArea": false]
+                                   "DicomPort": dicomPort, "SyncStorageArea": false]
         full.merge(config) { _, new in new }
         configPath = directory + "/config.json"
         try JSONSerialization.data(withJSONObject: full).write(to: URL(fileURLWithPath: configPath))
@@ -36,7 +38,7 @@ final class ServerProcess: @unchecked Sendable {
                 output = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 throw TestFailure("swiftpacs exited with \(process.terminationStatus): \(output)")
             }
-            if let s = try? connect(port: httpPort), s { return }
+            if let h = try? connect(port: httpPort), h, let d = try? connect(port: dicomPort), d { return }
             usleep(50_000)
         }
         throw TestFailure("swiftpacs did not start listening on \(httpPort)")

@@ -251,8 +251,10 @@ struct AssociationAcceptor {
             try await beginDataSet(received, &session)
         case .message(let received, let dataSet):
             switch consume dataSet {
-            case .noDataSet, .discarded:
+            case .noDataSet:
                 try await dispatch(received, &session, outbound, storeFailure: nil)
+            case .discarded(let bytes):
+                try await finishStore(received, bytes: bytes, failure: nil, &session, outbound)
             case .received(_, let bytes):
                 try await finishStore(received, bytes: bytes, failure: nil, &session, outbound)
             case .failed(let error, let bytes):

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""pynetdicom scenarios against a running SwiftPACS, one per sub-command; prints JSON.
+
+usage: dimse_client.py SCENARIO HOST PORT CALLED_AET [FILE...]
+"""
+import json
+import socket
+import struct
+import sys
+import time
+
+from pydicom import dcmread
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pynetdicom import AE, build_role, debug_logger  # noqa: F401
+from pynetdicom.pdu_primitives import AsynchronousOperationsWindowNegotiation, UserIdentityNegotiation
+from pynetdicom.sop_class import CTImageStorage, MRImageStorage, Verification
+
+
+def out(obj):
+    print(json.dumps(obj))
+
+
+def ae(calling="PYNETDICOM"):
+    a = AE(ae_title=calling)
+    a.acse_timeout = 10
+    a.dimse_timeout = 20
+    a.network_timeout = 20
+    return a
+
+
+def scenario_echo(host, port, called, files):
+    a = ae()
+    a.add_requested_context(Verification)
+    assoc = a.associate(host, port, ae_title=called)
+    if not assoc.is_established:
+        return out({"established": False, "rejected": assoc.is_rejected})
+    status = assoc.send_c_echo()
+    assoc.release()
+    out({"established": True, "status": status.Status})
+
+
+def scenario_negotiation(host, port, called, files):
+    """Role selection, user identity (username+passcode, positive response requested), async window."""
+    a = ae()
+    a.add_requested_context(CTImageStorage, [ExplicitVRLittleEndian, ImplicitVRLittleEndian])
+    a.add_requested_context(MRImageStorage, [ImplicitVRLittleEndian])
+    a.add_requested_context(Verification)
+    roles = [build_role(CTImageStorage, scu_role=True, scp_role=True)]
+    identity = UserIdentityNegotiation()
+    identity.user_identity_type = 2
+    identity.primary_field = b"alice"
+    identity.secondary_field = b"secret"
+    identity.positive_response_requested = True
+    window = AsynchronousOperationsWindowNegotiation()
+    window.maximum_number_operations_invoked = 5
+    window.maximum_number_operations_performed = 5
+    assoc = a.associate(host, port, ae_title=called, ext_neg=roles + [identity, window])
+    if not assoc.is_established:
+        return out({"established": False})
+    accepted = {str(cx.abstract_syntax): str(cx.transfer_syntax[0]) for cx in assoc.accepted_contexts}
+    role = [(cx.as_scu, cx.as_scp) for cx in assoc.accepted_contexts if cx.abstract_syntax == CTImageStorage]
+    user_identity_response = assoc.acceptor.user_identity is not None if hasattr(assoc.acceptor, "user_identity") else None
+    statuses = []
+    for f in files:
+        ds = dcmread(f)
+        statuses.append(assoc.send_c_store(ds).Status)
+    assoc.release()
+    out({"established": True, "accepted": accepted, "ctRole": role, "statuses": statuses,
+         "userIdentityResponse": user_identity_response,
+         "maxPDU": assoc.acceptor.maximum_length})
+
+
+def scenario_store(host, port, called, files):
+    a = ae(sys.argv[5] if False else "PYNETDICOM")
+    for f in files:
+        ds = dcmread(f, stop_before_pixels=True)
+        a.add_requested_context(ds.SOPClassUID, [ds.file_meta.TransferSyntaxUID])
+    assoc = a.associate(host, port, ae_title=called)
+    if not assoc.is_established:
+        return out({"established": False})
+    results = []
+    for f in files:
+        status = assoc.send_c_store(f)
+        results.append({"status": status.Status, "comment": str(status.get("ErrorComment", ""))})
+    assoc.release()
+    out({"established": True, "results": results})
+
+
+def _store_with_encoder(host, port, called, path, transform):
+    """send_c_store with the encoded data set replaced by transform(bytes)."""
+    import pynetdicom.association as association
+    original = association.encode
+
+    def patched(ds, *args, **kwargs):
+        return transform(original(ds, *args, **kwargs), ds, args, kwargs, original)
+
+    association.encode = patched
+    try:
+        ds = dcmread(path)
+        a = ae()
+        a.add_requested_context(ds.SOPClassUID, [ds.file_meta.TransferSyntaxUID])
+        assoc = a.associate(host, port, ae_title=called)
+        if not assoc.is_established:
+            return {"established": False}
+        status = assoc.send_c_store(ds)
+        assoc.release()
+        return {"established": True, "status": status.Status, "comment": str(status.get("ErrorComment", ""))}
+    finally:
+        association.encode = original
+
+
+def scenario_truncated_dataset(host, port, called, files):
+    """The data set is cut in half: the store must fail (0xC000) and store nothing."""
+    out(_store_with_encoder(host, port, called, files[0], lambda data, ds, a, k, enc: data[: len(data) // 2]))
+
+
+def scenario_mismatched_dataset(host, port, called, files):
+    """The data set's SOP Instance UID differs from the command's: 0xA900, nothing stored."""
+    def other(data, ds, args, kwargs, enc):
+        copy = ds.copy()
+        copy.SOPInstanceUID = "1.2.3.4.5.6.7.8.9"
+        return enc(copy, *args, **kwargs)
+    out(_store_with_encoder(host, port, called, files[0], other))
+
+
+def scenario_abort_mid_transfer(host, port, called, files):
+    """A C-STORE of a 64 MB object, aborted while its data set is being sent."""
+    import threading
+    from pydicom.uid import generate_uid
+    ds = dcmread(files[0])
+    ds.SOPInstanceUID = generate_uid()
+    ds.Rows, ds.Columns = 4096, 8192
+    ds.PixelData = bytes(4096 * 8192 * 2)
+    a = ae()
+    a.add_requested_context(ds.SOPClassUID, [ds.file_meta.TransferSyntaxUID])
+    assoc = a.associate(host, port, ae_title=called)
+    if not assoc.is_established:
+        return out({"established": False})
+
+    def abort_soon():
+        time.sleep(0.2)
+        assoc.abort()
+
+    threading.Thread(target=abort_soon).start()
+    try:
+        status = assoc.send_c_store(ds)
+        finished = bool(status)
+    except Exception:
+        finished = False
+    time.sleep(0.5)
+    out({"established": True, "aborted": True, "storeFinished": finished})
+
+
+def scenario_garbage(host, port, called, files):
+    """Raw bytes that are no PDU, then an absurd PDU length: the server must answer A-ABORT."""
+    answers = []
+    for payload in [b"\x42" * 64, b"\x01\x00" + struct.pack(">I", 0xFFFFFFF0) + b"\x00" * 16]:
+        s = socket.create_connection((host, port), timeout=5)
+        s.sendall(payload)
+        try:
+            reply = s.recv(64)
+        except socket.timeout:
+            reply = b""
+        s.close()
+        answers.append(reply.hex())
+    out({"answers": answers})
+
+
+if __name__ == "__main__":
+    name, host, port, called = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    globals()["scenario_" + name](host, port, called, sys.argv[5:])

@@ -34,8 +34,10 @@ public final class Archive: Sendable {
         self.configuration = configuration
         self.logger = logger
         try HashedFileStore.makeDirectory(configuration.indexDirectory)
-        store = try HashedFileStore(root: configuration.storageDirectory, sync: configuration.syncStorageArea)
-        index = try ArchiveIndex(path: configuration.indexPath, synchronous: configuration.syncStorageArea)
+        let store = try HashedFileStore(root: configuration.storageDirectory, sync: configuration.syncStorageArea)
+        self.store = store
+        index = try ArchiveIndex(path: configuration.indexPath, synchronous: configuration.syncStorageArea,
+                                 beforeCommit: { try store.syncFilesystem() })
         ingestor = try Ingestor(store: store, index: index, overwriteInstances: configuration.overwriteInstances,
                                 maximumStorageSize: configuration.maximumStorageSize, logger: logger)
     }

@@ -14,7 +14,10 @@ public final class ArchiveIndex: Sendable {
     /// Opens (creating and migrating when needed) the index at `path`. With `synchronous`, every
     /// commit is fsync'd (SQLite `synchronous=FULL`): acknowledged stores survive a power cut,
     /// not only a crash.
-    public init(path: String, synchronous: Bool = true, readers: Int = 4) throws {
+    /// `beforeCommit` runs before each group commit (the file store's group sync: every file the
+    /// batch refers to is durable before the rows that refer to it are).
+    public init(path: String, synchronous: Bool = true, readers: Int = 4,
+                beforeCommit: @escaping @Sendable () throws -> Void = {}) throws {
         self.path = path
         let db = try SQLiteConnection(path: path)
         try db.execute("PRAGMA journal_mode=WAL")
@@ -23,7 +26,7 @@ public final class ArchiveIndex: Sendable {
         try db.execute("PRAGMA temp_store=MEMORY")
         try db.execute("PRAGMA cache_size=-32768")
         try Schema.migrate(db)
-        writer = IndexWriter(db: db)
+        writer = IndexWriter(db: db, beforeCommit: beforeCommit)
         self.readers = Mutex([])
         readerCount = readers
     }
@@ -69,7 +72,12 @@ actor IndexWriter {
         let continuation: CheckedContinuation<any Sendable, any Error>
     }
 
-    init(db: SQLiteConnection) { self.db = db }
+    private let beforeCommit: @Sendable () throws -> Void
+
+    init(db: SQLiteConnection, beforeCommit: @escaping @Sendable () throws -> Void) {
+        self.db = db
+        self.beforeCommit = beforeCommit
+    }
 
     func submit<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         let result = try await withCheckedThrowingContinuation { (c: CheckedContinuation<any Sendable, any Error>) in
@@ -87,9 +95,10 @@ actor IndexWriter {
             let batch = pending
             pending = []
             let db = self.db
+            let beforeCommit = self.beforeCommit
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 queue.async {
-                    Self.commit(batch, on: db)
+                    Self.commit(batch, on: db, beforeCommit: beforeCommit)
                     done.resume()
                 }
             }
@@ -99,7 +108,7 @@ actor IndexWriter {
 
     /// One transaction for the batch, one savepoint per job. Results are handed out only after
     /// COMMIT returns, so nobody is told "stored" before it is durable.
-    private static func commit(_ batch: [Job], on db: SQLiteConnection) {
+    private static func commit(_ batch: [Job], on db: SQLiteConnection, beforeCommit: () throws -> Void) {
         var results: [Result<any Sendable, any Error>] = []
         results.reserveCapacity(batch.count)
         do {
@@ -121,6 +130,7 @@ actor IndexWriter {
             }
         }
         do {
+            try beforeCommit()
             try db.execute("COMMIT")
         } catch {
             try? db.execute("ROLLBACK")

@@ -38,6 +38,8 @@ public struct SwiftPACSServer {
         router.add(middleware: BasicAuthMiddleware(users: configuration.registeredUsers,
                                                    authenticationEnabled: configuration.isAuthenticationEnabled))
         addRESTRoutes(to: router, archive: archive, system: SystemInfo(configuration: configuration))
+        addModalityRoutes(to: router, archive: archive, modalities: modalities, associations: associations,
+                          localAETitle: configuration.dicomAET, defaultTimeout: .seconds(max(configuration.dicomScuTimeout, 1)))
 
         let host = configuration.remoteAccessAllowed ? "0.0.0.0" : "127.0.0.1"
         let logger = self.logger

@@ -134,6 +134,13 @@ func temporaryFiles(_ server: ServerProcess) -> [String] {
         #expect(echo.output.contains("Called AE Title Not Recognized"), "\(echo.output)")
         let ok = try dcmtk("echoscu", ["-aec", "swiftpacs", "127.0.0.1", String(server.dicomPort)])
         #expect(ok.status == 0, "AE titles compare case-insensitively by default: \(ok.output)")
+        // The trace says exactly why the client was refused.
+        let (_, body) = try curl([server.baseURL + "/associations"])
+        let traces = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]] ?? []
+        let rejected = traces.first { $0["outcome"] as? String == "rejected" }
+        #expect(rejected?["calledAETitle"] as? String == "SOMEONEELSE")
+        #expect((rejected?["reason"] as? String ?? "").contains("called AE title \"SOMEONEELSE\" is not ours"), "\(rejected ?? [:])")
+        #expect(traces.contains { $0["outcome"] as? String == "released" && ($0["operations"] as? [[String: Any]])?.first?["service"] as? String == "C-ECHO" })
     }
 
     @Test func modalityWhitelist() throws {

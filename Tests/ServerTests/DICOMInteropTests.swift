@@ -217,6 +217,15 @@ func temporaryFiles(_ server: ServerProcess) -> [String] {
         #expect(try dcmtk("storescu", ["-aec", "SWIFTPACS", "127.0.0.1", String(server.dicomPort), file("CT_small.dcm")]).status == 0)
     }
 
+    @Test func silentPeerIsAbortedAfterTheTimeout() throws {
+        let server = try ServerProcess(config: ["DicomScpTimeout": 1])
+        defer { server.stop() }
+        let result = try dimseClient("idle", server)
+        #expect((result["reply"] as? String ?? "").hasPrefix("07"), "A-ABORT expected: \(result)")
+        #expect((result["waited"] as? Double ?? 0) >= 0.9)
+        #expect(result["closed"] as? Bool == true)
+    }
+
     @Test func garbageAndOversizePDUsAreAnsweredWithAbort() throws {
         let server = try ServerProcess()
         defer { server.stop() }

@@ -166,6 +166,17 @@ def scenario_garbage(host, port, called, files):
     out({"answers": answers})
 
 
+def scenario_idle(host, port, called, files):
+    """Connect and say nothing: after DicomScpTimeout the server aborts (A-ABORT) and closes."""
+    s = socket.create_connection((host, port), timeout=10)
+    started = time.time()
+    reply = s.recv(64)
+    waited = time.time() - started
+    closed = s.recv(64) == b""
+    s.close()
+    out({"reply": reply.hex(), "waited": waited, "closed": closed})
+
+
 if __name__ == "__main__":
     name, host, port, called = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     globals()["scenario_" + name](host, port, called, sys.argv[5:])

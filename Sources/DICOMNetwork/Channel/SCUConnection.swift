@@ -331,12 +331,13 @@ final class SCUConnection: Sendable {
         state.withLock { $0.lastProgress = .now }
     }
 
-    /// For A-ABORT and A-RELEASE-RP PDUs the state machine asks for: skipped when the peer does
-    /// not read (the connection is closed right after anyway).
+    /// For the A-ABORT and A-RELEASE-RP PDUs the state machine asks for, right before the
+    /// connection closes: written to the channel directly (the async writer may still hold it
+    /// when the close comes, and drop it), not awaited (a peer that does not read must not keep
+    /// us from closing). Submitted before the close, it is attempted before it.
     private func writeQuietly(_ pdu: PDU) async {
-        print("DEBUG writeQuietly", pdu.type, channel.isActive, channel.isWritable)
-        guard channel.isActive, channel.isWritable else { return }
-        do { try await outbound.write(pdu) } catch { print("DEBUG write failed", error) }
+        guard channel.isActive else { return }
+        channel.writeAndFlush(pdu, promise: nil)
     }
 
     // MARK: Operations

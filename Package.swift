@@ -64,6 +64,6 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "DICOM"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Archive", "DICOM"], exclude: ["Clients"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Archive", "DICOMNetwork", "DICOM"], exclude: ["Clients"]),
     ]
 )

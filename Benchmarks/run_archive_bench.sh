@@ -8,7 +8,8 @@
 # Env:
 #   REPS (3)                 repetitions; runs are interleaved (rep 1 of every server, then rep 2...)
 #   CORPORA ("ct tiny")      ct = /tmp/corpus-ct (2,000 × 0.5 MB CT), tiny = /tmp/corpus-tiny (20,000 × 64×64)
-#   SERVERS ("swiftpacs orthanc")
+#   SERVERS ("swiftpacs orthanc")  also: swiftpacs-nosync (SyncStorageArea false: no fsync at all,
+#                            the ceiling without durability; not a like-for-like comparison)
 #   CLIENTS ("1 4")          concurrent upload clients; each count is its own fresh-database run,
 #                            and every run then measures /tools/find on the loaded corpus
 #   OUT (/tmp/archive-bench/run-<date>)   result JSONs, logs, compare.md
@@ -23,12 +24,13 @@
 # Servers listen on 127.0.0.1 on free ports; every process this script starts is stopped, by its
 # PID, when its run ends or when the script exits.
 #
-# Databases: every run gets a new directory, and none is deleted before the end. ext4 skips inodes
-# freed in the last 1-5 minutes when it allocates new ones (fs/ext4/ialloc.c recently_deleted());
-# right after an `rm -rf` of a 20,000-file database, creating files in the same block groups cost
-# 50-65 % of SwiftPACS's CPU in perf (find_get_block_common / recently_deleted), so deleting the
-# previous run's database would tax whichever server runs next. /tmp also sees constant
-# create/delete churn from test suites on this machine; the databases live elsewhere.
+# Databases: every run gets a new directory, and none is deleted before the end. This machine's
+# root ext4 runs without a journal (/proc/fs/jbd2 is empty), and on such a filesystem ext4 skips
+# inodes freed in the last 1-5 minutes when it allocates new ones (fs/ext4/ialloc.c
+# recently_deleted()): right after an `rm -rf` of a 20,000-file database, creating files in the
+# same block groups cost 50-65 % of SwiftPACS's CPU in perf (find_get_block_common /
+# recently_deleted), so deleting the previous run's database would tax whichever server runs next.
+# /tmp also sees constant create/delete churn from test suites here; the databases live elsewhere.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,7 +69,7 @@ for c in $CORPORA; do
 done
 
 # ---------------------------------------------------------------- binaries
-if [[ " $SERVERS " == *" swiftpacs "* ]]; then
+if [[ " $SERVERS " == *" swiftpacs"* ]]; then
   if [ -z "${SWIFTPACS_BIN:-}" ]; then
     log "building swiftpacs (release, --scratch-path .build-bench)"
     (cd "$ROOT" && swift build -c release --product swiftpacs --scratch-path .build-bench >&2)
@@ -114,7 +116,8 @@ start_server() {
   local name=$1 db=$2 http=$3 dicom=$4
   mkdir -p "$db"
   case $name in
-    swiftpacs)
+    swiftpacs|swiftpacs-nosync)
+      local sync=true; [ "$name" = swiftpacs ] || sync=false
       cat > "$db/config.json" <<EOF
 {
   "Name" : "SwiftPACSBench",
@@ -125,7 +128,7 @@ start_server() {
   "RemoteAccessAllowed" : false,
   "AuthenticationEnabled" : true,
   "RegisteredUsers" : { "$USER_NAME" : "$USER_PASS" },
-  "SyncStorageArea" : true
+  "SyncStorageArea" : $sync
 }
 EOF
       SWIFTPACS_LOG_LEVEL=warning nohup "$OUT/bin/swiftpacs" serve --config "$db/config.json" > "$db/server.log" 2>&1 &
@@ -145,7 +148,11 @@ EOF
 
 label_of() {
   local suffix=; [ "$CLIENT_LIB" = requests ] || suffix=-$CLIENT_LIB
-  case $1 in swiftpacs) echo "swiftpacs-sync$suffix" ;; orthanc) echo "orthanc-nodelay$suffix" ;; esac
+  case $1 in
+    swiftpacs) echo "swiftpacs-sync$suffix" ;;
+    swiftpacs-nosync) echo "swiftpacs-nosync$suffix" ;;
+    orthanc) echo "orthanc-nodelay$suffix" ;;
+  esac
 }
 
 # ---------------------------------------------------------------- runs
@@ -157,7 +164,7 @@ for rep in $(seq 1 "$REPS"); do
         label=$(label_of "$server")
         http=$(free_port); dicom=$(free_port)
         tag=$label-$c-c$k-r$rep
-        if [ "$server" = orthanc ]; then db=$ORTHANC_ROOT/db-$c-c$k-r$rep; else db=$DB_ROOT/swiftpacs/db-$c-c$k-r$rep; fi
+        if [ "$server" = orthanc ]; then db=$ORTHANC_ROOT/db-$c-c$k-r$rep; else db=$DB_ROOT/$server/db-$c-c$k-r$rep; fi
         log "== $tag: starting $server on 127.0.0.1:$http (fresh database $db)"
         if ! start_server "$server" "$db" "$http" "$dicom"; then failures=$((failures + 1)); continue; fi
         if [ "$server" = orthanc ]; then rm -f "$ORTHANC_ROOT/orthanc.pid"; fi  # we stop it by PID ourselves
@@ -170,7 +177,7 @@ for rep in $(seq 1 "$REPS"); do
         fi
         grep -E "instances/s|Study by|all studies|checks:" "$OUT/logs/$tag.log" | sed 's/^/    /' || true
         if [ "$server" = orthanc ]; then cp "$ORTHANC_ROOT/orthanc.log" "$OUT/logs/$tag.orthanc.log" 2>/dev/null || true; fi
-        if [ "$server" = swiftpacs ]; then cp "$db/server.log" "$OUT/logs/$tag.server.log" 2>/dev/null || true; fi
+        if [ "$server" != orthanc ]; then cp "$db/server.log" "$OUT/logs/$tag.server.log" 2>/dev/null || true; fi
         stop_server
       done
     done

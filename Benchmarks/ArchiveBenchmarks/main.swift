@@ -29,6 +29,7 @@ struct Options {
     var listN = 20
     var seed: UInt64 = 1
     var outJSON: String? = nil
+    var exportManifest: String? = nil
 
     static let usage = """
         ArchiveBenchmarks: ingest N synthetic tiny instances (64×64, ~9.6 KB Part 10 objects; 5 per
@@ -48,6 +49,9 @@ struct Options {
           --list-n N           iterations of the 2,000-study listings (default 20)
           --seed S             attribute/UID seed (default 1)
           --out-json FILE      write the figures as JSON
+          --export-manifest F  write a make_corpus.py-style manifest.json of the archive's instances
+                               (from the generator), so Benchmarks/archive_bench.py can run its
+                               /tools/find workload against a server opened on DIR (paths are empty)
         """
 
     static func parse(_ args: [String]) -> Options {
@@ -76,6 +80,7 @@ struct Options {
             case "--list-n": o.listN = max(1, int(value()))
             case "--seed": o.seed = UInt64(int(value()))
             case "--out-json": o.outJSON = value()
+            case "--export-manifest": o.exportManifest = value()
             case "-h", "--help": print(usage); exit(0)
             default: fail("unknown option \(args[i])\n\n\(usage)")
             }
@@ -322,6 +327,45 @@ func runQueries(_ archive: Archive, _ syn: SyntheticArchive, instances n: Int, o
     }
 }
 
+// MARK: - Manifest
+
+/// The manifest `make_corpus.py` writes, for the synthetic archive's first `n` instances.
+func exportManifest(_ syn: SyntheticArchive, instances n: Int, seed: UInt64, to path: String) {
+    var out = "{\"generator\":\"ArchiveBenchmarks\",\"version\":1,\"params\":{\"patients\":\(n / SyntheticArchive.instancesPerPatient),"
+        + "\"studies\":\(SyntheticArchive.studiesPerPatient),\"series\":\(SyntheticArchive.seriesPerStudy),"
+        + "\"instances\":\(SyntheticArchive.instancesPerSeries),\"rows\":64,\"cols\":64,\"seed\":\(seed),\"id_prefix\":\"SYN\"},"
+        + "\"n_instances\":\(n),\"total_bytes\":0,\"patients\":["
+    for p in 0..<(n / SyntheticArchive.instancesPerPatient) {
+        if p > 0 { out += "," }
+        out += "{\"PatientID\":\"\(syn.patientID(p))\",\"PatientName\":\"\(syn.patientName(p))\",\"studies\":["
+        for ls in 0..<SyntheticArchive.studiesPerPatient {
+            let s = p * SyntheticArchive.studiesPerPatient + ls
+            if ls > 0 { out += "," }
+            out += "{\"StudyInstanceUID\":\"\(syn.studyUID(s))\",\"StudyDate\":\"\(syn.studyDate(s))\","
+                + "\"AccessionNumber\":\"\(syn.accessionNumber(s))\",\"series\":["
+            for lr in 0..<SyntheticArchive.seriesPerStudy {
+                let r = s * SyntheticArchive.seriesPerStudy + lr
+                if lr > 0 { out += "," }
+                out += "{\"SeriesInstanceUID\":\"\(syn.seriesUID(r))\",\"instances\":["
+                for k in 0..<SyntheticArchive.instancesPerSeries {
+                    let i = r * SyntheticArchive.instancesPerSeries + k
+                    if k > 0 { out += "," }
+                    out += "{\"SOPInstanceUID\":\"\(syn.sopUID(i))\",\"InstanceNumber\":\(k + 1),\"path\":\"\"}"
+                }
+                out += "]}"
+            }
+            out += "]}"
+        }
+        out += "]}"
+    }
+    out += "]}"
+    if FileManager.default.createFile(atPath: path, contents: Data(out.utf8)) {
+        log("manifest: \(path) (\(out.utf8.count / 1_000_000) MB)")
+    } else {
+        log("cannot write \(path)")
+    }
+}
+
 // MARK: - Main
 
 func instanceCount(_ archive: Archive) -> Int {
@@ -458,6 +502,9 @@ func run() async {
 
     if total > 0 {
         runQueries(archive, syn, instances: total, options: options, report: report)
+    }
+    if let path = options.exportManifest, total > 0 {
+        exportManifest(syn, instances: total, seed: options.seed, to: path)
     }
 
     // Disk usage per instance.

@@ -11,9 +11,14 @@ public final class ArchiveIndex: Sendable {
     private let readers: Mutex<[SQLiteConnection]>
     private let readerCount: Int
 
-    /// Opens (creating and migrating when needed) the index at `path`. With `synchronous`, every
-    /// commit is fsync'd (SQLite `synchronous=FULL`): acknowledged stores survive a power cut,
-    /// not only a crash.
+    /// Opens (creating and migrating when needed) the index at `path`.
+    ///
+    /// The WAL runs with `synchronous=NORMAL` (as Orthanc's index does): a commit survives a crash
+    /// of the process at once, and reaches the disk at the next checkpoint. Power-cut durability
+    /// of acknowledged stores does not depend on it: `beforeCommit` (the file store's group sync)
+    /// makes every file durable before its row commits, and after an unclean stop the start-up
+    /// recovery indexes any durable file the index lost. `synchronous` = false skips that sync
+    /// too (Orthanc's `SyncStorageArea: false`).
     /// `beforeCommit` runs before each group commit (the file store's group sync: every file the
     /// batch refers to is durable before the rows that refer to it are).
     public init(path: String, synchronous: Bool = true, readers: Int = 4,
@@ -21,7 +26,7 @@ public final class ArchiveIndex: Sendable {
         self.path = path
         let db = try SQLiteConnection(path: path)
         try db.execute("PRAGMA journal_mode=WAL")
-        try db.execute("PRAGMA synchronous=\(synchronous ? "FULL" : "NORMAL")")
+        try db.execute("PRAGMA synchronous=NORMAL")
         try db.execute("PRAGMA foreign_keys=ON")
         try db.execute("PRAGMA temp_store=MEMORY")
         try db.execute("PRAGMA cache_size=-32768")

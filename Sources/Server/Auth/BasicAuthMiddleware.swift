@@ -107,7 +107,8 @@ extension AuthenticatedUser.Role {
     }
 
     static func isAdminPath(_ path: String, method: HTTPRequest.Method) -> Bool {
-        (path.hasPrefix("/modalities") && method != .get) || path.hasPrefix("/tools/reset") || path.hasPrefix("/tools/shutdown")
+        // Editing the whitelist is administration; echo and store to a modality are data work.
+        (path.hasPrefix("/modalities") && (method == .put || method == .delete)) || path.hasPrefix("/tools/reset") || path.hasPrefix("/tools/shutdown")
     }
 }
 

@@ -71,7 +71,7 @@ struct ModalityAPI: Sendable {
 
     func list(_ request: Request) throws -> Response {
         let all = modalities.all
-        if try request.modalityFlag("expand") == true {
+        if try request.flag("expand") == true {
             return RESTResponse.json(.object(all.mapValues(Self.json)))
         }
         return RESTResponse.json(.strings(all.keys.sorted()))
@@ -335,7 +335,7 @@ struct ModalityAPI: Sendable {
 
     func associationList(_ request: Request) throws -> Response {
         var traces = associations.recent
-        if let limit = try request.modalityInteger("limit") { traces = Array(traces.prefix(limit)) }
+        if let limit = try request.integer("limit") { traces = Array(traces.prefix(limit)) }
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -409,23 +409,3 @@ extension SwiftPACSRequestContext {
     }
 }
 
-extension Request {
-    /// Orthanc's boolean arguments: absent → nil; present with no value, `true` or `1` → true;
-    /// `false` or `0` → false; anything else is a 400.
-    fileprivate func modalityFlag(_ name: String) throws -> Bool? {
-        guard let value = uri.queryParameters[Substring(name)] else { return nil }
-        switch value.lowercased() {
-        case "", "true", "1": return true
-        case "false", "0": return false
-        default: throw RESTError.badRequest("argument \"\(name)\" must be a boolean, not \"\(value)\"")
-        }
-    }
-
-    fileprivate func modalityInteger(_ name: String) throws -> Int? {
-        guard let value = uri.queryParameters[Substring(name)] else { return nil }
-        guard let n = Int(value), n >= 0 else {
-            throw RESTError.badRequest("argument \"\(name)\" must be a non-negative integer, not \"\(value)\"")
-        }
-        return n
-    }
-}

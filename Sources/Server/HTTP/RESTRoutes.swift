@@ -454,7 +454,7 @@ extension SwiftPACSRequestContext {
 extension Request {
     /// Orthanc's boolean arguments: absent → nil; present with no value, `true` or `1` → true;
     /// `false` or `0` → false; anything else is a 400.
-    fileprivate func flag(_ name: String) throws -> Bool? {
+    func flag(_ name: String) throws -> Bool? {
         guard let value = uri.queryParameters[Substring(name)] else { return nil }
         switch value.lowercased() {
         case "", "true", "1": return true
@@ -464,7 +464,7 @@ extension Request {
     }
 
     /// A non-negative integer argument, nil when absent.
-    fileprivate func integer(_ name: String) throws -> Int? {
+    func integer(_ name: String) throws -> Int? {
         guard let value = uri.queryParameters[Substring(name)] else { return nil }
         guard let n = Int(value), n >= 0 else {
             throw RESTError.badRequest("argument \"\(name)\" must be a non-negative integer, not \"\(value)\"")

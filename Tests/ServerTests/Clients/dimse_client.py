@@ -3,6 +3,7 @@
 
 usage: dimse_client.py SCENARIO HOST PORT CALLED_AET [FILE...]
 """
+import io
 import json
 import socket
 import struct
@@ -124,31 +125,55 @@ def scenario_mismatched_dataset(host, port, called, files):
 
 
 def scenario_abort_mid_transfer(host, port, called, files):
-    """A C-STORE of a 64 MB object, aborted while its data set is being sent."""
-    import threading
-    from pydicom.uid import generate_uid
+    """A C-STORE whose data set is cut off: the command and half of the data set (never a last
+    fragment) are written as raw P-DATA-TF PDUs, then an A-ABORT PDU. Deterministic."""
+    import os
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_dataset
+    from pynetdicom.dimse_messages import C_STORE_RQ
+    from pynetdicom.dimse_primitives import C_STORE
     ds = dcmread(files[0])
-    ds.SOPInstanceUID = generate_uid()
-    ds.Rows, ds.Columns = 4096, 8192
-    ds.PixelData = bytes(4096 * 8192 * 2)
     a = ae()
-    a.add_requested_context(ds.SOPClassUID, [ds.file_meta.TransferSyntaxUID])
+    a.add_requested_context(ds.SOPClassUID, [ExplicitVRLittleEndian])
     assoc = a.associate(host, port, ae_title=called)
     if not assoc.is_established:
         return out({"established": False})
+    context_id = assoc.accepted_contexts[0].context_id
+    primitive = C_STORE()
+    primitive.MessageID = 1
+    primitive.AffectedSOPClassUID = ds.SOPClassUID
+    primitive.AffectedSOPInstanceUID = ds.SOPInstanceUID
+    primitive.Priority = 2
+    primitive.DataSet = io.BytesIO(b"\x00" * 8)
+    message = C_STORE_RQ()
+    message.primitive_to_message(primitive)
+    command_pdvs = []
+    for pdata in message.encode_msg(context_id, 16384):
+        for _, pdv in pdata.presentation_data_value_list:
+            if pdv[0] & 1:
+                command_pdvs.append(pdv)
+    buffer = DicomBytesIO()
+    buffer.is_little_endian = True
+    buffer.is_implicit_VR = False
+    write_dataset(buffer, ds)
+    data = buffer.getvalue()
+    half = data[: len(data) // 2]
 
-    def abort_soon():
-        time.sleep(0.2)
-        assoc.abort()
+    def pdata_tf(pdv):
+        item = struct.pack(">I", len(pdv) + 1) + bytes([context_id]) + pdv
+        return struct.pack(">BBI", 0x04, 0, len(item)) + item
 
-    threading.Thread(target=abort_soon).start()
-    try:
-        status = assoc.send_c_store(ds)
-        finished = bool(status)
-    except Exception:
-        finished = False
-    time.sleep(0.5)
-    out({"established": True, "aborted": True, "storeFinished": finished})
+    sock = assoc.dul.socket.socket
+    for pdv in command_pdvs:
+        sock.sendall(pdata_tf(pdv))
+    for i in range(0, len(half), 4000):
+        sock.sendall(pdata_tf(b"\x00" + half[i:i + 4000]))  # data fragment, not the last
+    time.sleep(0.2)
+    sock.sendall(bytes([0x07, 0, 0, 0, 0, 4, 0, 0, 0, 0]))  # A-ABORT, service-user
+    time.sleep(0.2)
+    out({"established": True, "aborted": True, "storeFinished": False, "sentBytes": len(half)})
+    sys.stdout.flush()
+    os._exit(0)
 
 
 def scenario_garbage(host, port, called, files):

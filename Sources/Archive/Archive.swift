@@ -36,8 +36,7 @@ public final class Archive: Sendable {
         try HashedFileStore.makeDirectory(configuration.indexDirectory)
         let store = try HashedFileStore(root: configuration.storageDirectory, sync: configuration.syncStorageArea)
         self.store = store
-        index = try ArchiveIndex(path: configuration.indexPath, synchronous: configuration.syncStorageArea,
-                                 beforeCommit: { try store.syncFilesystem() })
+        index = try ArchiveIndex(path: configuration.indexPath)
         ingestor = try Ingestor(store: store, index: index, overwriteInstances: configuration.overwriteInstances,
                                 maximumStorageSize: configuration.maximumStorageSize, logger: logger)
     }

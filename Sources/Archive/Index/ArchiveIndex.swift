@@ -15,14 +15,10 @@ public final class ArchiveIndex: Sendable {
     ///
     /// The WAL runs with `synchronous=NORMAL` (as Orthanc's index does): a commit survives a crash
     /// of the process at once, and reaches the disk at the next checkpoint. Power-cut durability
-    /// of acknowledged stores does not depend on it: `beforeCommit` (the file store's group sync)
-    /// makes every file durable before its row commits, and after an unclean stop the start-up
-    /// recovery indexes any durable file the index lost. `synchronous` = false skips that sync
-    /// too (Orthanc's `SyncStorageArea: false`).
-    /// `beforeCommit` runs before each group commit (the file store's group sync: every file the
-    /// batch refers to is durable before the rows that refer to it are).
-    public init(path: String, synchronous: Bool = true, readers: Int = 4,
-                beforeCommit: @escaping @Sendable () throws -> Void = {}) throws {
+    /// of acknowledged stores does not depend on it: every file is durable before its row is
+    /// written (`HashedFileStore`), and after an unclean stop the start-up recovery indexes any
+    /// stored file the index lost.
+    public init(path: String, readers: Int = 4) throws {
         self.path = path
         let db = try SQLiteConnection(path: path)
         try db.execute("PRAGMA journal_mode=WAL")
@@ -31,7 +27,7 @@ public final class ArchiveIndex: Sendable {
         try db.execute("PRAGMA temp_store=MEMORY")
         try db.execute("PRAGMA cache_size=-32768")
         try Schema.migrate(db)
-        writer = IndexWriter(db: db, beforeCommit: beforeCommit)
+        writer = IndexWriter(db: db)
         self.readers = Mutex([])
         readerCount = readers
     }
@@ -64,56 +60,57 @@ public final class ArchiveIndex: Sendable {
 }
 
 /// Owns the write connection. Writes queue up while a commit is in flight and then go in the
-/// next batch together: throughput grows with concurrent clients instead of serialising on fsync.
-actor IndexWriter {
+/// next batch together: throughput grows with concurrent clients instead of serialising on commits.
+///
+/// A lock and a serial queue rather than an actor: a write costs one hand-off to the queue and
+/// one back to the caller, which matters when a single client stores hundreds of instances per
+/// second and waits for each. SQLite work runs on the queue, off the cooperative thread pool,
+/// because it blocks on disk writes (and on the fsyncs of WAL checkpoints).
+final class IndexWriter: Sendable {
     private let db: SQLiteConnection
-    private var pending: [Job] = []
-    private var flushing = false
-    /// SQLite work runs here, off the cooperative thread pool, because it blocks on fsync.
     private let queue = DispatchQueue(label: "swiftpacs.index-writer")
+    /// Jobs waiting for the next commit, and whether the queue is draining them.
+    private let state = Mutex<(pending: [Job], flushing: Bool)>(([], false))
 
-    struct Job {
+    struct Job: Sendable {
         let body: @Sendable (SQLiteConnection) throws -> any Sendable
         let continuation: CheckedContinuation<any Sendable, any Error>
     }
 
-    private let beforeCommit: @Sendable () throws -> Void
-
-    init(db: SQLiteConnection, beforeCommit: @escaping @Sendable () throws -> Void) {
+    init(db: SQLiteConnection) {
         self.db = db
-        self.beforeCommit = beforeCommit
     }
 
     func submit<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         let result = try await withCheckedThrowingContinuation { (c: CheckedContinuation<any Sendable, any Error>) in
-            pending.append(Job(body: { try body($0) }, continuation: c))
-            if !flushing {
-                flushing = true
-                Task { await self.flushLoop() }
+            let startFlush = state.withLock { state in
+                state.pending.append(Job(body: { try body($0) }, continuation: c))
+                if state.flushing { return false }
+                state.flushing = true
+                return true
             }
+            if startFlush { queue.async { self.flushLoop() } }
         }
         return result as! T
     }
 
-    private func flushLoop() async {
-        while !pending.isEmpty {
-            let batch = pending
-            pending = []
-            let db = self.db
-            let beforeCommit = self.beforeCommit
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                queue.async {
-                    Self.commit(batch, on: db, beforeCommit: beforeCommit)
-                    done.resume()
-                }
+    /// Commits batches until nothing is pending.
+    private func flushLoop() {
+        while true {
+            let batch = state.withLock { state in
+                let batch = state.pending
+                state.pending = []
+                if batch.isEmpty { state.flushing = false }
+                return batch
             }
+            if batch.isEmpty { return }
+            Self.commit(batch, on: db)
         }
-        flushing = false
     }
 
     /// One transaction for the batch, one savepoint per job. Results are handed out only after
     /// COMMIT returns, so nobody is told "stored" before it is durable.
-    private static func commit(_ batch: [Job], on db: SQLiteConnection, beforeCommit: () throws -> Void) {
+    private static func commit(_ batch: [Job], on db: SQLiteConnection) {
         var results: [Result<any Sendable, any Error>] = []
         results.reserveCapacity(batch.count)
         do {
@@ -135,7 +132,6 @@ actor IndexWriter {
             }
         }
         do {
-            try beforeCommit()
             try db.execute("COMMIT")
         } catch {
             try? db.execute("ROLLBACK")

@@ -27,9 +27,12 @@ public final class Ingestor: Sendable {
     public let overwriteInstances: Bool
     /// Bytes; 0 means no limit (Orthanc's `MaximumStorageSize` is in MB; the config converts).
     public let maximumStorageSize: Int
-    /// Objects up to this size are kept in memory while written, so they are parsed without
-    /// reading the file back; larger ones are parsed from the temporary file.
-    public static let inMemoryLimit = 64 << 20
+    /// The first bytes of every object are kept in memory while it is written. An object that
+    /// fits is parsed whole from memory (every length checked); of a larger one this is normally
+    /// the whole header, parsed up to Pixel Data (from the temporary file when the header is
+    /// longer), whose length is then checked against the file size. Keeping only a prefix spares
+    /// a copy of every pixel byte on the hot path.
+    public static let inMemoryLimit = 64 << 10
 
     let usedBytes: Mutex<Int>
     /// Hashes of files written but not yet indexed: never removed from under an ingest.
@@ -78,12 +81,12 @@ public final class Ingestor: Sendable {
         let syntaxUID: String
         do {
             let parsed: DICOMFile
-            if size <= Self.inMemoryLimit {
+            if size == prefix.count {
                 parsed = try DICOMFile(bytes: prefix)  // whole object: every length is checked
                 header = parsed.dataSet.prefix(before: .pixelData)
             } else {
-                parsed = try DICOMFile(contentsOf: file.temporaryPath, stopAt: .pixelData)
-                try Self.checkPixelDataFits(parsed, fileSize: size, path: file.temporaryPath)
+                parsed = try Self.parseHeader(prefix: prefix, path: file.temporaryPath)
+                try Self.checkPixelDataFits(parsed, fileSize: size, prefix: prefix, path: file.temporaryPath)
                 header = parsed.dataSet
             }
             syntaxUID = parsed.meta?.string(.transferSyntaxUID) ?? parsed.transferSyntax.uid
@@ -122,7 +125,7 @@ public final class Ingestor: Sendable {
         let outcome: StoreOutcome
         do {
             defer { inFlight.withLock { $0[hash]! -= 1; if $0[hash] == 0 { $0[hash] = nil } } }
-            _ = try file.commit()
+            _ = try await file.commit()
             let overwrite = overwriteInstances
             outcome = try await index.write { db in try IndexStore.store(record, overwrite: overwrite, on: db) }
         } catch let e as ArchiveError {
@@ -147,11 +150,23 @@ public final class Ingestor: Sendable {
                             fileHash: outcome.fileHash, fileSize: size, sopInstanceUID: record.sopInstanceUID)
     }
 
+    /// The header of an object larger than the kept prefix: from the prefix when it reaches
+    /// Pixel Data, else from the temporary file (a header longer than the prefix, or deflated).
+    static func parseHeader(prefix: [UInt8], path: String) throws -> DICOMFile {
+        if let parsed = try? DICOMFile(bytes: prefix, stopAt: .pixelData), parsed.isPartial,
+           !parsed.transferSyntax.isDeflated {
+            return parsed
+        }
+        return try DICOMFile(contentsOf: path, stopAt: .pixelData)
+    }
+
     /// A large object parsed only up to Pixel Data must still be whole: its pixel data element
     /// must end exactly at the end of the file (or be encapsulated, whose items were not read).
-    static func checkPixelDataFits(_ file: DICOMFile, fileSize: Int, path: String) throws {
+    static func checkPixelDataFits(_ file: DICOMFile, fileSize: Int, prefix: [UInt8], path: String) throws {
         guard file.isPartial, !file.transferSyntax.isDeflated else { return }
-        let head = try FileBytesReader.read(path: path, offset: file.dataSetEndOffset, count: 12)
+        let start = file.dataSetEndOffset
+        let head = start + 12 <= prefix.count ? Array(prefix[start..<start + 12])
+            : try FileBytesReader.read(path: path, offset: start, count: 12)
         guard head.count >= 8 else {
             throw DICOMError.truncated(tag: .pixelData, offset: file.dataSetEndOffset, needed: 8, available: head.count)
         }
@@ -228,7 +243,9 @@ public struct IngestStream: ~Copyable {
             throw .storage("\(error)")
         }
         size += bytes.count
-        if prefix.count < Ingestor.inMemoryLimit { prefix.append(contentsOf: bytes) }
+        if prefix.count < Ingestor.inMemoryLimit {
+            prefix.append(contentsOf: bytes.prefix(Ingestor.inMemoryLimit - prefix.count))
+        }
     }
 
     public private(set) var size = 0

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,10 +12,12 @@ import Glibc
 /// a whole file; leftover temporaries are removed at start-up. Identical bytes land on the same
 /// path and are stored once.
 ///
-/// Durability (when `sync`) is group-committed like the index: instead of fsync'ing each file and
-/// its directory (three or four flushes per instance), the index writer calls `syncFilesystem()`
-/// once before each commit, which makes every file renamed so far durable with one flush. Nobody
-/// is told "stored" before that commit returns.
+/// Durability (when `sync`, Orthanc's `SyncStorageArea`): each file is fsync'd after its rename
+/// and before its index row is written, on a thread made for blocking calls (never the
+/// cooperative pool). An fsync flushes only that file's data, so concurrent stores flush in
+/// parallel and their device flushes merge; unlike syncfs(2) it does not also wait for every
+/// other dirty page of the filesystem. On journalling filesystems (ext4, xfs) the fsync after the
+/// rename also commits the new directory entry.
 public struct HashedFileStore: Sendable {
     public let root: String
     public let sync: Bool
@@ -25,26 +28,6 @@ public struct HashedFileStore: Sendable {
         try Self.makeDirectory(root)
         try Self.makeDirectory(temporaryDirectory)
     }
-
-    /// Flushes every written file and directory entry of the storage filesystem to disk (syncfs):
-    /// one flush for a whole group of ingests. Throws when the flush fails (then nothing in the
-    /// group may be acknowledged).
-    public func syncFilesystem() throws {
-        guard sync else { return }
-        let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw ArchiveError.storage("cannot open \(root): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        guard Self.syncfs(fd) == 0 else { throw ArchiveError.storage("syncfs failed: \(String(cString: strerror(errno)))") }
-    }
-
-    /// glibc's syncfs(2) (declared only under _GNU_SOURCE, so not imported into Swift); sync(2)
-    /// where it is missing, which is slower but as durable.
-    private static let syncfs: @convention(c) (Int32) -> Int32 = {
-        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") {
-            return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
-        }
-        return { _ in Glibc.sync(); return 0 }
-    }()
 
     public var temporaryDirectory: String { root + "/.tmp" }
 
@@ -62,10 +45,10 @@ public struct HashedFileStore: Sendable {
     }
 
     /// Stores `bytes` in one go.
-    public func write(_ bytes: [UInt8]) throws -> (hash: String, size: Int) {
+    public func write(_ bytes: [UInt8]) async throws -> (hash: String, size: Int) {
         var file = try beginWrite()
         try file.write(bytes)
-        return try file.commit()
+        return try await file.commit()
     }
 
     public func read(hash: String) throws -> [UInt8] {
@@ -153,7 +136,7 @@ public struct PendingFile: ~Copyable {
         var name = ""
         var fd: Int32 = -1
         for _ in 0..<8 {
-            name = store.temporaryDirectory + "/" + UUID().uuidString
+            name = store.temporaryDirectory + "/" + Self.uniqueName()
             fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             if fd >= 0 || errno != EEXIST { break }
         }
@@ -165,6 +148,13 @@ public struct PendingFile: ~Copyable {
         temporaryPath = name
     }
 
+    /// Process ID, start time and a counter: unique without the cost of a random UUID per file.
+    private static let namePrefix = "\(getpid())-\(UInt64(Date().timeIntervalSince1970 * 1e6))-"
+    private static let counter = Atomic<UInt64>(0)
+    private static func uniqueName() -> String {
+        namePrefix + String(counter.add(1, ordering: .relaxed).newValue)
+    }
+
     deinit {
         if fd >= 0 {
             close(fd)
@@ -173,20 +163,35 @@ public struct PendingFile: ~Copyable {
     }
 
     public mutating func write<C: Collection>(_ bytes: C) throws where C.Element == UInt8 {
-        let fd = self.fd
-        try bytes.withContiguousStorageIfAvailable { buffer in
-            try Self.writeAll(fd, UnsafeRawBufferPointer(buffer))
-        } ?? Array(bytes).withUnsafeBytes { try Self.writeAll(fd, $0) }
-        bytes.withContiguousStorageIfAvailable { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-            ?? Array(bytes).withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        size += bytes.count
+        let done = try bytes.withContiguousStorageIfAvailable { buffer in
+            try write(UnsafeRawBufferPointer(buffer))
+        }
+        if done == nil { try Array(bytes).withUnsafeBytes { try write($0) } }
     }
 
     public mutating func write(_ buffer: UnsafeRawBufferPointer) throws {
         try Self.writeAll(fd, buffer)
         hasher.update(bufferPointer: buffer)
         size += buffer.count
+        if store.sync && size - writebackStart >= Self.writebackChunk {
+            // Start writing this part to disk now, while the rest is still arriving, so that the
+            // group sync before the index commit has little left to wait for.
+            _ = Self.syncFileRange(fd, Int64(writebackStart), Int64(size - writebackStart), Self.syncFileRangeWrite)
+            writebackStart = size
+        }
     }
+
+    /// Bytes from here on have not been handed to the disk yet.
+    private var writebackStart = 0
+    private static let writebackChunk = 256 << 10
+    private static let syncFileRangeWrite: UInt32 = 2  // SYNC_FILE_RANGE_WRITE
+    /// glibc's sync_file_range(2) (declared only under _GNU_SOURCE); a no-op where it is missing.
+    private static let syncFileRange: @convention(c) (Int32, Int64, Int64, UInt32) -> Int32 = {
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") {
+            return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
+        }
+        return { _, _, _, _ in 0 }
+    }()
 
     static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) throws {
         var done = 0
@@ -204,24 +209,36 @@ public struct PendingFile: ~Copyable {
     /// The hash the file will be stored under, without committing it.
     public var currentHash: String { HashedFileStore.hex(hasher.finalize()) }
 
-    /// Moves the file to its content-hash path (made durable by the next group sync).
-    public consuming func commit() throws -> (hash: String, size: Int) {
+    /// Moves the file to its content-hash path and, when the store syncs, makes it durable.
+    public consuming func commit() async throws -> (hash: String, size: Int) {
         let hash = HashedFileStore.hex(hasher.finalize())
         let fd = self.fd
         self.fd = -1
         defer { close(fd) }
         let target = store.path(forHash: hash)
-        let directory = String(target.dropLast(hash.count + 1))
-        if access(directory, F_OK) != 0 {
-            do { try HashedFileStore.makeDirectory(directory) } catch { unlink(temporaryPath); throw error }
-        }
         if access(target, F_OK) == 0 {
             unlink(temporaryPath)  // the same bytes are already stored
-        } else if rename(temporaryPath, target) != 0 {
-            unlink(temporaryPath)
-            throw ArchiveError.storage("cannot move the file into place: \(String(cString: strerror(errno)))")
+            return (hash, size)
         }
-        // Durability comes from the index writer's syncFilesystem() before its commit.
+        var moved = rename(temporaryPath, target) == 0
+        if !moved && errno == ENOENT {
+            // First file of its `ab/cd` bucket: create the bucket (mkdir(2) directly, as this is
+            // the ingest hot path) and try again.
+            let bucket = String(target.dropLast(hash.count + 1))
+            let parent = String(bucket.dropLast(3))
+            if mkdir(parent, 0o755) != 0 && errno != EEXIST || mkdir(bucket, 0o755) != 0 && errno != EEXIST {
+                let reason = String(cString: strerror(errno))
+                unlink(temporaryPath)
+                throw ArchiveError.storage("cannot create directory \(bucket): \(reason)")
+            }
+            moved = rename(temporaryPath, target) == 0
+        }
+        if !moved {
+            let reason = String(cString: strerror(errno))
+            unlink(temporaryPath)
+            throw ArchiveError.storage("cannot move the file into place: \(reason)")
+        }
+        if store.sync { try await BlockingIO.fsync(fd, path: target) }
         return (hash, size)
     }
 
@@ -230,5 +247,23 @@ public struct PendingFile: ~Copyable {
         close(fd)
         fd = -1
         unlink(temporaryPath)
+    }
+}
+
+/// Blocking system calls (fsync) run on GCD threads, not on Swift's cooperative pool, whose few
+/// threads must never wait on a disk.
+enum BlockingIO {
+    private static let queue = DispatchQueue(label: "swiftpacs.blocking-io", attributes: .concurrent)
+
+    static func fsync(_ fd: Int32, path: String) async throws {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            queue.async {
+                if Glibc.fsync(fd) == 0 {
+                    done.resume()
+                } else {
+                    done.resume(throwing: ArchiveError.storage("fsync of \(path) failed: \(String(cString: strerror(errno)))"))
+                }
+            }
+        }
     }
 }

@@ -40,7 +40,7 @@ public struct Configuration: Sendable {
     public var dicomScpTimeout = 30
     public var dicomScuTimeout = 10
     /// Our maximum P-DATA-TF PDU length, announced in A-ASSOCIATE.
-    public var maximumPduLength = 16384
+    public var maximumPduLength = 131072
 
     public struct RegisteredUser: Sendable, Equatable {
         /// A bcrypt hash (`$2a$`, `$2b$`, `$2y$`) or, for Orthanc compatibility, plaintext.

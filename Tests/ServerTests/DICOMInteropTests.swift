@@ -180,7 +180,7 @@ func temporaryFiles(_ server: ServerProcess) -> [String] {
         #expect((result["statuses"] as? [Int]) == [0])
         let ctRole = result["ctRole"] as? [[Bool]] ?? []
         #expect(ctRole.first == [true, false], "SCU role accepted, SCP role (C-GET storage) not offered yet: \(ctRole)")
-        #expect(result["maxPDU"] as? Int == 16384)
+        #expect(result["maxPDU"] as? Int == 131072, "our MaximumPduLength default")
     }
 
     @Test func pynetdicomRejectedAETitle() throws {

@@ -40,9 +40,9 @@ public final class DICOMListener: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
-            // Reads grow up to 256 KiB: a C-STORE stream then costs few syscalls, and a
-            // 128 KiB P-DATA PDU rarely has to be stitched together from several reads.
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 256 << 10))
+            // Reads grow up to 1 MiB: a C-STORE stream then costs few syscalls, and few
+            // 128 KiB P-DATA PDUs have to be stitched together (copied) from two reads.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 1 << 20))
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations

@@ -53,14 +53,7 @@ if [[ " $SERVERS " == *" orthanc "* ]]; then require_orthanc; fi
 trap 'cleanup_servers' EXIT
 trap 'exit 130' INT TERM
 
-label_of() {
-  local suffix=; [ "$CLIENT_LIB" = requests ] || suffix=-$CLIENT_LIB
-  case $1 in
-    swiftpacs) echo "swiftpacs-sync$suffix" ;;
-    swiftpacs-nosync) echo "swiftpacs-nosync$suffix" ;;
-    orthanc) echo "orthanc-nodelay$suffix" ;;
-  esac
-}
+suffix=; [ "$CLIENT_LIB" = requests ] || suffix=-$CLIENT_LIB
 
 # ---------------------------------------------------------------- runs
 failures=0
@@ -68,7 +61,7 @@ for rep in $(seq 1 "$REPS"); do
   for c in $CORPORA; do
     for server in $SERVERS; do
       for k in $CLIENTS; do
-        label=$(label_of "$server")
+        label=$(label_of "$server" "$suffix")
         http=$(free_port); dicom=$(free_port)
         tag=$label-$c-c$k-r$rep
         db=$(database_dir "$server" "$c-c$k-r$rep")

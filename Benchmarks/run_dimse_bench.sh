@@ -40,13 +40,6 @@ if [[ " $SERVERS " == *" orthanc "* ]]; then require_orthanc; fi
 trap 'cleanup_servers' EXIT
 trap 'exit 130' INT TERM
 
-label_of() {
-  case $1 in
-    swiftpacs) echo "swiftpacs-sync" ;;
-    swiftpacs-nosync) echo "swiftpacs-nosync" ;;
-    orthanc) echo "orthanc-nodelay" ;;
-  esac
-}
 workloads_of() {
   case $1 in
     ct) echo "${WORKLOADS_ct:-echo,store,store_par}" ;;

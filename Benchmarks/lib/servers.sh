@@ -103,6 +103,15 @@ JSON
   fi
 }
 
+# The result label of a server: what it is and how it runs (suffix: e.g. the client library).
+label_of() {  # server [suffix]
+  case $1 in
+    swiftpacs) echo "swiftpacs-sync${2:-}" ;;
+    swiftpacs-nosync) echo "swiftpacs-nosync${2:-}" ;;
+    orthanc) echo "orthanc-nodelay${2:-}" ;;
+  esac
+}
+
 # The database directory of a run (Orthanc's must live under ORTHANC_ROOT).
 database_dir() {  # server tag
   if [ "$1" = orthanc ]; then echo "$ORTHANC_ROOT/db-$2"; else echo "$DB_ROOT/$1/db-$2"; fi

@@ -174,11 +174,6 @@ run("small1000/json") {
 // DICOM JSON as ingest does it (`InstanceRecord.init`): the four per-level subsets (no bulk data
 // threshold, everything inline), then the whole header (before Pixel Data) with binary values
 // over 1 KiB left out, as bytes for deflate. `json-header` is the plain `encode` of the header.
-
-/// The header's JSON as the bytes deflate takes.
-func jsonBytes(_ encoder: DICOMJSONEncoder, _ dataSet: DataSet) -> [UInt8] {
-    Array(encoder.encode(dataSet).utf8)
-}
 let levelEncoder = DICOMJSONEncoder(bulkDataThreshold: 0, bulkDataURI: nil)
 let headerEncoder = DICOMJSONEncoder(bulkDataThreshold: 1024) { _, _ in "" }
 @MainActor func jsonCases(_ name: String, _ header: DataSet) {
@@ -189,7 +184,7 @@ let headerEncoder = DICOMJSONEncoder(bulkDataThreshold: 1024) { _, _ in "" }
     run("\(name)/json-ingest") {
         var n = 0
         for subset in subsets { n &+= levelEncoder.encode(subset).utf8.count }
-        return n &+ jsonBytes(headerEncoder, header).count
+        return n &+ headerEncoder.encodeBytes(header).count
     }
 }
 let corpusLike = part10(Inputs.corpusLikeCTDataSet(), .explicitVRLittleEndian)

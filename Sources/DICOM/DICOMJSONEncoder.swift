@@ -23,59 +23,73 @@ public struct DICOMJSONEncoder: Sendable {
     }
 
     public func encode(_ dataSet: DataSet) -> String {
+        String(decoding: encodeBytes(dataSet), as: UTF8.self)
+    }
+
+    /// The JSON as UTF-8 bytes (what `encode` returns as a String), e.g. to compress or send
+    /// without a conversion.
+    public func encodeBytes(_ dataSet: DataSet) -> [UInt8] {
         var out = JSONOutput()
         var path: [JSONPathComponent] = []
         writeDataSet(dataSet, into: &out, path: &path)
-        return out.text
+        return out.bytes
     }
 
     /// A JSON array of data sets, as QIDO-RS and WADO-RS metadata answer.
     public func encode(_ dataSets: [DataSet]) -> String {
+        String(decoding: encodeBytes(dataSets), as: UTF8.self)
+    }
+
+    /// A JSON array of data sets as UTF-8 bytes.
+    public func encodeBytes(_ dataSets: [DataSet]) -> [UInt8] {
         var out = JSONOutput()
-        out.raw("[")
+        out.byte(0x5B)  // [
         for (i, ds) in dataSets.enumerated() {
-            if i > 0 { out.raw(",") }
+            if i > 0 { out.byte(0x2C) }
             var path: [JSONPathComponent] = []
             writeDataSet(ds, into: &out, path: &path)
         }
-        out.raw("]")
-        return out.text
+        out.byte(0x5D)  // ]
+        return out.bytes
     }
 
     func writeDataSet(_ dataSet: DataSet, into out: inout JSONOutput, path: inout [JSONPathComponent]) {
-        out.raw("{")
+        out.byte(0x7B)  // {
+        // The path is only for `bulkDataURI`.
+        let tracksPath = bulkDataURI != nil
+        let characterSet = dataSet.characterSet
+        let text = TextFastPath(characterSet)
         var first = true
         for element in dataSet.elements {
-            if !first { out.raw(",") }
+            if !first { out.byte(0x2C) }
             first = false
-            out.raw("\"")
-            out.raw(element.tag.hexString)
-            out.raw("\":")
-            path.append(.tag(element.tag))
-            writeElement(element, characterSet: dataSet.characterSet, into: &out, path: &path)
-            path.removeLast()
+            out.tagKey(element.tag)
+            if tracksPath { path.append(.tag(element.tag)) }
+            writeElement(element, characterSet: characterSet, text: text, into: &out, path: &path)
+            if tracksPath { path.removeLast() }
         }
-        out.raw("}")
+        out.byte(0x7D)  // }
     }
 
-    func writeElement(_ original: DataElement, characterSet: SpecificCharacterSet,
+    func writeElement(_ original: DataElement, characterSet: SpecificCharacterSet, text: TextFastPath,
                       into out: inout JSONOutput, path: inout [JSONPathComponent]) {
-        let element = original.reinterpretingUN()
+        let element = original.vr == .UN ? original.reinterpretingUN() : original
         out.raw("{\"vr\":\"")
-        out.raw(element.vr.description)
-        out.raw("\"")
-        defer { out.raw("}") }
+        out.byte(UInt8(truncatingIfNeeded: element.vr.rawValue >> 8))
+        out.byte(UInt8(truncatingIfNeeded: element.vr.rawValue))
+        out.byte(0x22)
+        defer { out.byte(0x7D) }
 
         switch element.value {
         case .sequence(let sequence):
             out.raw(",\"Value\":[")
             for (i, item) in sequence.items.enumerated() {
-                if i > 0 { out.raw(",") }
+                if i > 0 { out.byte(0x2C) }
                 path.append(.item(i))
                 writeDataSet(item, into: &out, path: &path)
                 path.removeLast()
             }
-            out.raw("]")
+            out.byte(0x5D)
 
         case .fragments(let pixels):
             let size = pixels.fragments.reduce(8 + pixels.basicOffsetTable.count) { $0 + 8 + $1.count }
@@ -85,27 +99,191 @@ public struct DICOMJSONEncoder: Sendable {
             } else {
                 out.raw(",\"InlineBinary\":\"")
                 out.base64(DataSetWriter.encodeFragmentsValue(element))
-                out.raw("\"")
+                out.byte(0x22)
             }
 
         case .bytes(let bytes):
             if bytes.isEmpty { return }
-            // A value of nothing but padding is empty too (PS3.5 §6.2): no "Value".
-            if element.vr.isString, bytes.allSatisfy({ $0 == 0x20 || $0 == 0 }) { return }
-            if element.vr.isBulkBinary {
+            let vr = element.vr
+            if vr.isBulkBinary {
                 if bytes.count > bulkDataThreshold, let uri = bulkDataURI?(path, element) {
                     out.raw(",\"BulkDataURI\":")
                     out.string(uri)
                 } else {
                     out.raw(",\"InlineBinary\":\"")
                     out.base64(bytes)
-                    out.raw("\"")
+                    out.byte(0x22)
                 }
                 return
             }
+            let done = bytes.withUnsafeBufferPointer { p in
+                Self.writeValueFast(vr: vr, p, text: text, into: &out)
+            }
+            if done { return }
+            // The general path: text that is not plain ASCII in an ASCII-compatible character
+            // set, or a value no fast path knows.
+            // A value of nothing but padding is empty too (PS3.5 §6.2): no "Value".
+            if vr.isString, bytes.allSatisfy({ $0 == 0x20 || $0 == 0 }) { return }
             out.raw(",\"Value\":[")
             writeValues(element, bytes: bytes, characterSet: characterSet, into: &out)
-            out.raw("]")
+            out.byte(0x5D)
+        }
+    }
+
+    /// Whether the text VRs' values can be copied byte for byte: with no ESC, their ASCII bytes
+    /// decode to the same characters in the character set's first encoding.
+    struct TextFastPath {
+        let usesCharacterSet: Bool
+        init(_ characterSet: SpecificCharacterSet) {
+            switch characterSet.encodings[0].codec {
+            case .latin1, .utf8: usesCharacterSet = true
+            default: usesCharacterSet = false
+            }
+        }
+    }
+
+    /// Writes the "Value" (or nothing, for an empty value) of a binary number or text element
+    /// straight from its bytes, the way `writeValues` does through Strings. Returns false,
+    /// having written nothing, when the value needs the general path: text with a byte over
+    /// 0x7F, ESC in a text VR that uses the character set, or a character set whose first
+    /// encoding does not map ASCII bytes to themselves.
+    static func writeValueFast(vr: VR, _ p: UnsafeBufferPointer<UInt8>, text: TextFastPath,
+                               into out: inout JSONOutput) -> Bool {
+        switch vr {
+        case .US: out.valueList(p, width: 2) { out, r, i in out.unsigned(UInt64(r.loadUnaligned(fromByteOffset: i, as: UInt16.self).littleEndian)) }
+        case .SS: out.valueList(p, width: 2) { out, r, i in out.signed(Int64(r.loadUnaligned(fromByteOffset: i, as: Int16.self).littleEndian)) }
+        case .UL: out.valueList(p, width: 4) { out, r, i in out.unsigned(UInt64(r.loadUnaligned(fromByteOffset: i, as: UInt32.self).littleEndian)) }
+        case .SL: out.valueList(p, width: 4) { out, r, i in out.signed(Int64(r.loadUnaligned(fromByteOffset: i, as: Int32.self).littleEndian)) }
+        case .SV: out.valueList(p, width: 8) { out, r, i in out.signed(r.loadUnaligned(fromByteOffset: i, as: Int64.self).littleEndian) }
+        case .UV: out.valueList(p, width: 8) { out, r, i in out.unsigned(r.loadUnaligned(fromByteOffset: i, as: UInt64.self).littleEndian) }
+        case .FL:
+            out.valueList(p, width: 4) { out, r, i in
+                out.number(Double(Float(bitPattern: r.loadUnaligned(fromByteOffset: i, as: UInt32.self).littleEndian)))
+            }
+        case .FD:
+            out.valueList(p, width: 8) { out, r, i in
+                out.number(Double(bitPattern: r.loadUnaligned(fromByteOffset: i, as: UInt64.self).littleEndian))
+            }
+        case .AT:
+            out.valueList(p, width: 4) { out, r, i in
+                let group = r.loadUnaligned(fromByteOffset: i, as: UInt16.self).littleEndian
+                let element = r.loadUnaligned(fromByteOffset: i + 2, as: UInt16.self).littleEndian
+                out.byte(0x22)
+                out.hex8(UInt32(group) << 16 | UInt32(element))
+                out.byte(0x22)
+            }
+        case .IS, .DS:
+            // Never decoded with the character set (Latin-1).
+            let scan = TextScan(p)
+            guard !scan.hasHigh else { return false }
+            if scan.isPadding { return true }
+            out.raw(",\"Value\":[")
+            var first = true
+            forEachValue(p, split: true, trimLeading: true) { value in
+                if !first { out.byte(0x2C) }
+                first = false
+                if value.isEmpty {
+                    out.raw("null")
+                } else if JSONOutput.isJSONNumber(value) {
+                    out.append(value)
+                } else {
+                    out.decimal(String(decoding: value, as: UTF8.self), integer: vr == .IS)
+                }
+            }
+            out.byte(0x5D)
+        case .PN:
+            let scan = TextScan(p)
+            guard text.usesCharacterSet, !scan.hasHigh, !scan.hasESC else { return false }
+            if scan.isPadding { return true }
+            out.raw(",\"Value\":[")
+            var first = true
+            // Trailing padding goes from the whole value, not from each name (trimmed(_:vr: .PN)).
+            var n = p.count
+            while n > 0, p[n - 1] == 0x20 || p[n - 1] == 0 { n -= 1 }
+            forEachValue(UnsafeBufferPointer(rebasing: p[0..<n]), split: true, trimTrailing: false, trimLeading: false) { name in
+                if !first { out.byte(0x2C) }
+                first = false
+                if name.isEmpty { out.raw("null"); return }
+                // Component groups; trailing empty ones carry nothing (PS3.5 §6.2.1).
+                var end = name.count
+                while end > 0, name[end - 1] == 0x3D { end -= 1 }  // "=" at the end: empty groups
+                out.byte(0x7B)
+                var start = 0, group = 0
+                while group < 3 {
+                    var stop = start
+                    while stop < end, name[stop] != 0x3D { stop += 1 }
+                    switch group {
+                    case 0: out.raw("\"Alphabetic\":")
+                    case 1: out.raw(",\"Ideographic\":")
+                    default: out.raw(",\"Phonetic\":")
+                    }
+                    out.string(UnsafeBufferPointer(rebasing: name[start..<stop]))
+                    if stop >= end { break }
+                    start = stop + 1
+                    group += 1
+                }
+                out.byte(0x7D)
+            }
+            out.byte(0x5D)
+        case .AE, .AS, .CS, .DA, .DT, .LO, .LT, .SH, .ST, .TM, .UC, .UI, .UR, .UT:
+            let scan = TextScan(p)
+            guard !scan.hasHigh else { return false }
+            if vr.usesSpecificCharacterSet, !text.usesCharacterSet || scan.hasESC { return false }
+            if scan.isPadding { return true }
+            out.raw(",\"Value\":[")
+            let single = vr.isSingleValuedText
+            let trimLeading = switch vr {
+            case .LT, .ST, .UT, .UC, .UR: false
+            default: true
+            }
+            let many = !single && scan.hasBackslash
+            var first = true
+            forEachValue(p, split: !single, trimLeading: trimLeading) { value in
+                if !first { out.byte(0x2C) }
+                first = false
+                if value.isEmpty && many { out.raw("null") } else { out.string(value) }
+            }
+            out.byte(0x5D)
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// Calls `body` with each value of `p`: split on backslash when `split`, each without
+    /// trailing spaces and NULs, then (when `trimLeading`) without leading spaces, as
+    /// `DataElement.strings` trims them.
+    static func forEachValue(_ p: UnsafeBufferPointer<UInt8>, split: Bool, trimTrailing: Bool = true,
+                             trimLeading: Bool, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var start = 0
+        let count = p.count
+        while true {
+            var stop = start
+            if split { while stop < count, p[stop] != 0x5C { stop += 1 } } else { stop = count }
+            var a = start, b = stop
+            if trimTrailing { while b > a, p[b - 1] == 0x20 || p[b - 1] == 0 { b -= 1 } }
+            if trimLeading { while a < b, p[a] == 0x20 { a += 1 } }
+            body(UnsafeBufferPointer(rebasing: p[a..<b]))
+            if stop >= count { return }
+            start = stop + 1
+        }
+    }
+
+    /// What the text fast paths need to know of a value, in one pass.
+    struct TextScan {
+        var hasHigh = false, hasESC = false, hasBackslash = false, isPadding = true
+        init(_ p: UnsafeBufferPointer<UInt8>) {
+            var high: UInt8 = 0
+            for b in p {
+                high |= b
+                switch b {
+                case 0x20, 0x00: break
+                case 0x1B: hasESC = true; isPadding = false
+                case 0x5C: hasBackslash = true; isPadding = false
+                default: isPadding = false
+                }
+            }
+            hasHigh = high >= 0x80
         }
     }
 
@@ -119,13 +297,13 @@ public struct DICOMJSONEncoder: Sendable {
         }
         switch element.vr {
         case .US, .SS, .UL, .SL, .SV:
-            list(element.ints) { v, o in o.raw(String(v)) }
+            list(element.ints) { v, o in o.rawString(String(v)) }
         case .UV:
-            list(readLittleEndianArray(bytes, as: UInt64.self)) { v, o in o.raw(String(v)) }
+            list(readLittleEndianArray(bytes, as: UInt64.self)) { v, o in o.rawString(String(v)) }
         case .FL, .FD:
             list(element.doubles) { v, o in o.number(v) }
         case .AT:
-            list(element.tags) { v, o in o.raw("\""); o.raw(v.hexString); o.raw("\"") }
+            list(element.tags) { v, o in o.raw("\""); o.rawString(v.hexString); o.raw("\"") }
         case .IS, .DS:
             let texts = element.strings(characterSet: .default)
             list(texts) { text, o in
@@ -142,7 +320,7 @@ public struct DICOMJSONEncoder: Sendable {
                 o.raw("{")
                 for (g, key) in ["Alphabetic", "Ideographic", "Phonetic"].enumerated() where g < groups.count {
                     if g > 0 { o.raw(",") }
-                    o.raw("\"\(key)\":")
+                    o.rawString("\"\(key)\":")
                     o.string(String(groups[g]))
                 }
                 o.raw("}")
@@ -222,47 +400,130 @@ struct JSONOutput {
 
     var text: String { String(decoding: bytes, as: UTF8.self) }
 
-    mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+    @inline(__always) mutating func byte(_ b: UInt8) { bytes.append(b) }
+
+    /// Text known at compile time ("null", keys and punctuation).
+    @inline(__always) mutating func raw(_ s: StaticString) {
+        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func rawString(_ s: String) { bytes.append(contentsOf: s.utf8) }
+
+    @inline(__always) mutating func append(_ p: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: p) }
 
     mutating func string(_ s: String) {
+        var s = s
+        s.withUTF8 { string($0) }
+    }
+
+    /// A JSON string of UTF-8 bytes: runs that need no escape are copied at once.
+    mutating func string(_ p: UnsafeBufferPointer<UInt8>) {
         bytes.append(0x22)
-        for b in s.utf8 {
+        var run = 0
+        for i in 0..<p.count {
+            let b = p[i]
+            guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
+            if run < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[run..<i])) }
+            run = i + 1
             switch b {
             case 0x22: bytes.append(0x5C); bytes.append(0x22)
             case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
             case 0x0A: bytes.append(0x5C); bytes.append(0x6E)
             case 0x0D: bytes.append(0x5C); bytes.append(0x72)
             case 0x09: bytes.append(0x5C); bytes.append(0x74)
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-            default: bytes.append(b)
+            default:
+                bytes.append(0x5C); bytes.append(0x75); bytes.append(0x30); bytes.append(0x30)
+                bytes.append(Self.lowerHex[Int(b >> 4)]); bytes.append(Self.lowerHex[Int(b & 0xF)])
             }
         }
+        if run < p.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[run...])) }
         bytes.append(0x22)
+    }
+
+    static let lowerHex: [UInt8] = Array("0123456789abcdef".utf8)
+    static let upperHex: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    /// `"ggggeeee":` in upper-case hex, a DICOM JSON key (PS3.18 F.2.1.1).
+    @inline(__always) mutating func tagKey(_ tag: Tag) {
+        bytes.append(0x22)
+        hex8(tag.rawValue)
+        bytes.append(0x22)
+        bytes.append(0x3A)
+    }
+
+    /// Eight upper-case hex digits, as `Tag.hexString`.
+    mutating func hex8(_ v: UInt32) {
+        Self.upperHex.withUnsafeBufferPointer { hex in
+            var shift: UInt32 = 28
+            while true {
+                bytes.append(hex[Int(v >> shift & 0xF)])
+                if shift == 0 { break }
+                shift -= 4
+            }
+        }
+    }
+
+    /// Decimal digits, as `String(v)`.
+    mutating func unsigned(_ v: UInt64) {
+        if v < 10 { bytes.append(0x30 &+ UInt8(truncatingIfNeeded: v)); return }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var i = 20
+            var rest = v
+            repeat {
+                let (q, r) = rest.quotientAndRemainder(dividingBy: 10)
+                i -= 1
+                buffer[i] = 0x30 &+ UInt8(truncatingIfNeeded: r)
+                rest = q
+            } while rest != 0
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[i..<20]))
+        }
+    }
+
+    mutating func signed(_ v: Int64) {
+        if v < 0 { bytes.append(0x2D) }
+        unsigned(v.magnitude)
+    }
+
+    /// `,"Value":[...]` of a binary VR with `width`-byte values (a trailing partial value is
+    /// ignored, as `readLittleEndianArray` does); `write` gets the raw bytes and each offset.
+    @inline(__always) mutating func valueList(_ p: UnsafeBufferPointer<UInt8>, width: Int,
+                                              _ write: (inout JSONOutput, UnsafeRawBufferPointer, Int) -> Void) {
+        raw(",\"Value\":[")
+        let raw = UnsafeRawBufferPointer(p)
+        let count = p.count / width
+        for i in 0..<count {
+            if i > 0 { bytes.append(0x2C) }
+            write(&self, raw, i * width)
+        }
+        bytes.append(0x5D)
     }
 
     mutating func number(_ v: Double) {
         if v.isNaN || v.isInfinite { raw("null"); return }
-        if v == v.rounded(), abs(v) < 1e15 { raw(String(Int64(v))) } else { raw(String(v)) }
+        if v == v.rounded(), abs(v) < 1e15 { signed(Int64(v)) } else { rawString(String(v)) }
     }
 
     /// An IS or DS value as a JSON number: the text itself when it is already valid JSON (no
     /// rounding through binary floating point), otherwise re-formatted; a string if not numeric.
     mutating func decimal(_ text: String, integer: Bool) {
-        if Self.isJSONNumber(text) { raw(text); return }
+        if Self.isJSONNumber(text) { rawString(text); return }
         // Double(_:) also reads "0x1p4", "inf" and "nan", which are not decimal strings (PS3.5
         // Table 6.2-1): those stay text.
         let isDecimal = text.utf8.allSatisfy { (0x30...0x39).contains($0) || [0x2B, 0x2D, 0x2E, 0x45, 0x65].contains($0) }
         if isDecimal, let v = Double(text) {
-            if integer, let i = Int(exactly: v) { raw(String(i)) } else { number(v) }
+            if integer, let i = Int(exactly: v) { rawString(String(i)) } else { number(v) }
         } else {
             string(text)
         }
     }
 
     static func isJSONNumber(_ text: String) -> Bool {
-        var it = Array(text.utf8)[...]
+        var text = text
+        return text.withUTF8 { isJSONNumber($0) }
+    }
+
+    static func isJSONNumber(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        var it = p[...]
         if it.first == 0x2D { it = it.dropFirst() }
         guard let f = it.first, f >= 0x30, f <= 0x39 else { return false }
         if f == 0x30, it.count > 1, let n = it.dropFirst().first, n >= 0x30, n <= 0x39 { return false }
@@ -287,8 +548,10 @@ struct JSONOutput {
         return lastWasDigit
     }
 
+    static let base64Table: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
     mutating func base64<C: Collection>(_ data: C) where C.Element == UInt8 {
-        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        let table = Self.base64Table
         bytes.reserveCapacity(bytes.count + (data.count + 2) / 3 * 4)
         var it = data.makeIterator()
         while let b0 = it.next() {

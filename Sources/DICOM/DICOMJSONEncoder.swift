@@ -23,25 +23,33 @@ public struct DICOMJSONEncoder: Sendable {
     }
 
     public func encode(_ dataSet: DataSet) -> String {
-        String(decoding: encodeBytes(dataSet), as: UTF8.self)
+        output(dataSet).takeText()
     }
 
     /// The JSON as UTF-8 bytes (what `encode` returns as a String), e.g. to compress or send
     /// without a conversion.
     public func encodeBytes(_ dataSet: DataSet) -> [UInt8] {
-        var out = JSONOutput()
-        var path: [JSONPathComponent] = []
-        writeDataSet(dataSet, into: &out, path: &path)
-        return out.bytes
+        output(dataSet).takeBytes()
     }
 
     /// A JSON array of data sets, as QIDO-RS and WADO-RS metadata answer.
     public func encode(_ dataSets: [DataSet]) -> String {
-        String(decoding: encodeBytes(dataSets), as: UTF8.self)
+        output(dataSets).takeText()
     }
 
     /// A JSON array of data sets as UTF-8 bytes.
     public func encodeBytes(_ dataSets: [DataSet]) -> [UInt8] {
+        output(dataSets).takeBytes()
+    }
+
+    func output(_ dataSet: DataSet) -> JSONOutput {
+        var out = JSONOutput()
+        var path: [JSONPathComponent] = []
+        writeDataSet(dataSet, into: &out, path: &path)
+        return out
+    }
+
+    func output(_ dataSets: [DataSet]) -> JSONOutput {
         var out = JSONOutput()
         out.byte(0x5B)  // [
         for (i, ds) in dataSets.enumerated() {
@@ -50,34 +58,41 @@ public struct DICOMJSONEncoder: Sendable {
             writeDataSet(ds, into: &out, path: &path)
         }
         out.byte(0x5D)  // ]
-        return out.bytes
+        return out
     }
 
     func writeDataSet(_ dataSet: DataSet, into out: inout JSONOutput, path: inout [JSONPathComponent]) {
         out.byte(0x7B)  // {
-        // The path is only for `bulkDataURI`.
-        let tracksPath = bulkDataURI != nil
         let characterSet = dataSet.characterSet
         let text = TextFastPath(characterSet)
-        var first = true
-        for element in dataSet.elements {
-            if !first { out.byte(0x2C) }
-            first = false
-            out.tagKey(element.tag)
-            if tracksPath { path.append(.tag(element.tag)) }
-            writeElement(element, characterSet: characterSet, text: text, into: &out, path: &path)
-            if tracksPath { path.removeLast() }
+        // Through a buffer pointer, so elements are borrowed rather than copied out one by one.
+        dataSet.elements.withUnsafeBufferPointer { elements in
+            for i in elements.indices {
+                if i > 0 { out.byte(0x2C) }
+                let tag = elements[i].tag
+                out.tagKey(tag)
+                let vr = elements[i].vr
+                if vr != .UN, !vr.isBulkBinary, case .bytes(let bytes) = elements[i].value {
+                    // Most elements: numbers and text (written as writeElement would).
+                    out.vrHeader(vr)
+                    if !bytes.isEmpty, !bytes.withUnsafeBufferPointer({ Self.writeValueFast(vr: vr, $0, text: text, into: &out) }) {
+                        writeGeneralValue(elements[i], bytes: bytes, characterSet: characterSet, into: &out)
+                    }
+                    out.byte(0x7D)
+                } else if vr == .UN {
+                    writeElement(elements[i].reinterpretingUN(), characterSet: characterSet, text: text, into: &out, path: &path)
+                } else {
+                    writeElement(elements[i], characterSet: characterSet, text: text, into: &out, path: &path)
+                }
+            }
         }
         out.byte(0x7D)  // }
     }
 
-    func writeElement(_ original: DataElement, characterSet: SpecificCharacterSet, text: TextFastPath,
+    /// `element` has had UN reinterpreted; `path` leads to the data set holding it.
+    func writeElement(_ element: borrowing DataElement, characterSet: SpecificCharacterSet, text: TextFastPath,
                       into out: inout JSONOutput, path: inout [JSONPathComponent]) {
-        let element = original.vr == .UN ? original.reinterpretingUN() : original
-        out.raw("{\"vr\":\"")
-        out.byte(UInt8(truncatingIfNeeded: element.vr.rawValue >> 8))
-        out.byte(UInt8(truncatingIfNeeded: element.vr.rawValue))
-        out.byte(0x22)
+        out.vrHeader(element.vr)
         defer { out.byte(0x7D) }
 
         switch element.value {
@@ -85,15 +100,16 @@ public struct DICOMJSONEncoder: Sendable {
             out.raw(",\"Value\":[")
             for (i, item) in sequence.items.enumerated() {
                 if i > 0 { out.byte(0x2C) }
+                path.append(.tag(element.tag))
                 path.append(.item(i))
                 writeDataSet(item, into: &out, path: &path)
-                path.removeLast()
+                path.removeLast(2)
             }
             out.byte(0x5D)
 
         case .fragments(let pixels):
             let size = pixels.fragments.reduce(8 + pixels.basicOffsetTable.count) { $0 + 8 + $1.count }
-            if size > bulkDataThreshold, let uri = bulkDataURI?(path, element) {
+            if size > bulkDataThreshold, let uri = bulkDataURI?(path + [.tag(element.tag)], copy element) {
                 out.raw(",\"BulkDataURI\":")
                 out.string(uri)
             } else {
@@ -106,7 +122,7 @@ public struct DICOMJSONEncoder: Sendable {
             if bytes.isEmpty { return }
             let vr = element.vr
             if vr.isBulkBinary {
-                if bytes.count > bulkDataThreshold, let uri = bulkDataURI?(path, element) {
+                if bytes.count > bulkDataThreshold, let uri = bulkDataURI?(path + [.tag(element.tag)], copy element) {
                     out.raw(",\"BulkDataURI\":")
                     out.string(uri)
                 } else {
@@ -119,15 +135,20 @@ public struct DICOMJSONEncoder: Sendable {
             let done = bytes.withUnsafeBufferPointer { p in
                 Self.writeValueFast(vr: vr, p, text: text, into: &out)
             }
-            if done { return }
-            // The general path: text that is not plain ASCII in an ASCII-compatible character
-            // set, or a value no fast path knows.
-            // A value of nothing but padding is empty too (PS3.5 §6.2): no "Value".
-            if vr.isString, bytes.allSatisfy({ $0 == 0x20 || $0 == 0 }) { return }
-            out.raw(",\"Value\":[")
-            writeValues(element, bytes: bytes, characterSet: characterSet, into: &out)
-            out.byte(0x5D)
+            if !done { writeGeneralValue(element, bytes: bytes, characterSet: characterSet, into: &out) }
         }
+    }
+
+    /// The "Value" of a non-empty, non-binary value through Strings, for what `writeValueFast`
+    /// leaves: text that is not plain ASCII in an ASCII-compatible character set, or a value no
+    /// fast path knows.
+    func writeGeneralValue(_ element: borrowing DataElement, bytes: ValueBytes, characterSet: SpecificCharacterSet,
+                           into out: inout JSONOutput) {
+        // A value of nothing but padding is empty too (PS3.5 §6.2): no "Value".
+        if element.vr.isString, bytes.allSatisfy({ $0 == 0x20 || $0 == 0 }) { return }
+        out.raw(",\"Value\":[")
+        writeValues(copy element, bytes: bytes, characterSet: characterSet, into: &out)
+        out.byte(0x5D)
     }
 
     /// Whether the text VRs' values can be copied byte for byte: with no ESC, their ASCII bytes
@@ -217,7 +238,8 @@ public struct DICOMJSONEncoder: Sendable {
                     case 1: out.raw(",\"Ideographic\":")
                     default: out.raw(",\"Phonetic\":")
                     }
-                    out.string(UnsafeBufferPointer(rebasing: name[start..<stop]))
+                    let component = UnsafeBufferPointer(rebasing: name[start..<stop])
+                    if scan.needsEscape { out.string(component) } else { out.plainString(component) }
                     if stop >= end { break }
                     start = stop + 1
                     group += 1
@@ -237,11 +259,19 @@ public struct DICOMJSONEncoder: Sendable {
             default: true
             }
             let many = !single && scan.hasBackslash
+            // Values that need no escape: backslashes only stay in when not split on.
+            let plain = !scan.needsEscape && !(single && scan.hasBackslash)
             var first = true
             forEachValue(p, split: !single, trimLeading: trimLeading) { value in
                 if !first { out.byte(0x2C) }
                 first = false
-                if value.isEmpty && many { out.raw("null") } else { out.string(value) }
+                if value.isEmpty && many {
+                    out.raw("null")
+                } else if plain {
+                    out.plainString(value)
+                } else {
+                    out.string(value)
+                }
             }
             out.byte(0x5D)
         default:
@@ -269,21 +299,53 @@ public struct DICOMJSONEncoder: Sendable {
         }
     }
 
-    /// What the text fast paths need to know of a value, in one pass.
+    /// What the text fast paths need to know of a value, in one pass (eight bytes at a time).
     struct TextScan {
-        var hasHigh = false, hasESC = false, hasBackslash = false, isPadding = true
+        /// A byte over 0x7F.
+        var hasHigh = false
+        var hasESC = false
+        var hasBackslash = false
+        /// Nothing but spaces and NULs (or nothing).
+        var isPadding = true
+        /// A byte JSON must escape, other than backslash, before the last byte (which, when a
+        /// NUL, is padding and trimmed from every value).
+        var needsEscape = false
+
         init(_ p: UnsafeBufferPointer<UInt8>) {
-            var high: UInt8 = 0
-            for b in p {
-                high |= b
-                switch b {
-                case 0x20, 0x00: break
-                case 0x1B: hasESC = true; isPadding = false
-                case 0x5C: hasBackslash = true; isPadding = false
-                default: isPadding = false
-                }
+            let n = p.count
+            guard n > 0 else { return }
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            @inline(__always) func hasZeroByte(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
+            var or: UInt64 = 0, notPadding: UInt64 = 0
+            var esc = false, backslash = false, escape = false
+            var i = 0
+            // Whole words before the last byte; the rest one by one.
+            let raw = UnsafeRawPointer(p.baseAddress!)
+            while i + 8 < n {
+                let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                or |= w
+                notPadding |= w & 0xDFDF_DFDF_DFDF_DFDF  // 0x00 and 0x20 give 0
+                esc = esc || hasZeroByte(w ^ (ones &* 0x1B))
+                backslash = backslash || hasZeroByte(w ^ (ones &* 0x5C))
+                // A byte under 0x20 (exact only for ASCII bytes; with a high byte, the general
+                // path is taken anyway), or a quote.
+                escape = escape || (w &- ones &* 0x20) & ~w & highs != 0 || hasZeroByte(w ^ (ones &* 0x22))
+                i += 8
             }
-            hasHigh = high >= 0x80
+            while i < n {
+                let b = p[i]
+                or |= UInt64(b)
+                notPadding |= UInt64(b & 0xDF)
+                if b == 0x1B { esc = true }
+                if b == 0x5C { backslash = true }
+                if (b < 0x20 || b == 0x22) && (i < n - 1 || b != 0) { escape = true }
+                i += 1
+            }
+            hasHigh = or & highs != 0
+            hasESC = esc
+            hasBackslash = backslash
+            isPadding = notPadding == 0
+            needsEscape = escape
         }
     }
 
@@ -392,24 +454,80 @@ extension DataSetWriter {
     }
 }
 
-/// A growing UTF-8 buffer with the JSON escaping rules.
-struct JSONOutput {
-    var bytes: [UInt8] = []
+/// A growing UTF-8 buffer with the JSON escaping rules. Noncopyable, so it can own its memory:
+/// writes go straight through a pointer, with one capacity check per write (not per byte).
+struct JSONOutput: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private(set) var count = 0
+    private var capacity: Int
 
-    init() { bytes.reserveCapacity(4096) }
+    init(capacity: Int = 4096) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
 
-    var text: String { String(decoding: bytes, as: UTF8.self) }
+    deinit { base.deallocate() }
 
-    @inline(__always) mutating func byte(_ b: UInt8) { bytes.append(b) }
+    /// The bytes written, as an array.
+    consuming func takeBytes() -> [UInt8] {
+        Array(UnsafeBufferPointer(start: base, count: count))
+    }
+
+    /// The bytes written, as a String (they are UTF-8).
+    consuming func takeText() -> String {
+        String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)
+    }
+
+    /// Makes room for `n` more bytes.
+    @inline(__always) mutating func reserve(_ n: Int) {
+        if count + n > capacity { grow(count + n) }
+    }
+
+    @inline(never) private mutating func grow(_ needed: Int) {
+        let newCapacity = max(needed, capacity * 2)
+        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBase.initialize(from: base, count: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    /// Writes without a capacity check: only after `reserve`.
+    @inline(__always) private mutating func put(_ b: UInt8) {
+        base[count] = b
+        count += 1
+    }
+
+    @inline(__always) mutating func byte(_ b: UInt8) {
+        reserve(1)
+        put(b)
+    }
+
+    @inline(__always) mutating func append(_ p: UnsafeBufferPointer<UInt8>) {
+        guard let source = p.baseAddress, !p.isEmpty else { return }
+        reserve(p.count)
+        (base + count).update(from: source, count: p.count)
+        count += p.count
+    }
+
+    /// `{"vr":"XX"`, an element's opening.
+    @inline(__always) mutating func vrHeader(_ vr: VR) {
+        raw("{\"vr\":\"")
+        reserve(3)
+        put(UInt8(truncatingIfNeeded: vr.rawValue >> 8))
+        put(UInt8(truncatingIfNeeded: vr.rawValue))
+        put(0x22)
+    }
 
     /// Text known at compile time ("null", keys and punctuation).
     @inline(__always) mutating func raw(_ s: StaticString) {
-        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        s.withUTF8Buffer { append($0) }
     }
 
-    mutating func rawString(_ s: String) { bytes.append(contentsOf: s.utf8) }
-
-    @inline(__always) mutating func append(_ p: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: p) }
+    mutating func rawString(_ s: String) {
+        var s = s
+        s.withUTF8 { append($0) }
+    }
 
     mutating func string(_ s: String) {
         var s = s
@@ -418,69 +536,93 @@ struct JSONOutput {
 
     /// A JSON string of UTF-8 bytes: runs that need no escape are copied at once.
     mutating func string(_ p: UnsafeBufferPointer<UInt8>) {
-        bytes.append(0x22)
+        reserve(p.count * 6 + 2)  // \u00XX at worst
+        put(0x22)
         var run = 0
         for i in 0..<p.count {
             let b = p[i]
             guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
-            if run < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[run..<i])) }
+            if run < i {
+                (base + count).update(from: p.baseAddress! + run, count: i - run)
+                count += i - run
+            }
             run = i + 1
+            put(0x5C)
             switch b {
-            case 0x22: bytes.append(0x5C); bytes.append(0x22)
-            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
-            case 0x0A: bytes.append(0x5C); bytes.append(0x6E)
-            case 0x0D: bytes.append(0x5C); bytes.append(0x72)
-            case 0x09: bytes.append(0x5C); bytes.append(0x74)
+            case 0x22: put(0x22)
+            case 0x5C: put(0x5C)
+            case 0x0A: put(0x6E)
+            case 0x0D: put(0x72)
+            case 0x09: put(0x74)
             default:
-                bytes.append(0x5C); bytes.append(0x75); bytes.append(0x30); bytes.append(0x30)
-                bytes.append(Self.lowerHex[Int(b >> 4)]); bytes.append(Self.lowerHex[Int(b & 0xF)])
+                put(0x75); put(0x30); put(0x30)
+                put(Self.hexDigit(b >> 4, upper: false)); put(Self.hexDigit(b & 0xF, upper: false))
             }
         }
-        if run < p.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[run...])) }
-        bytes.append(0x22)
+        if run < p.count {
+            (base + count).update(from: p.baseAddress! + run, count: p.count - run)
+            count += p.count - run
+        }
+        put(0x22)
     }
 
-    static let lowerHex: [UInt8] = Array("0123456789abcdef".utf8)
-    static let upperHex: [UInt8] = Array("0123456789ABCDEF".utf8)
+    /// A JSON string of bytes known to need no escape.
+    @inline(__always) mutating func plainString(_ p: UnsafeBufferPointer<UInt8>) {
+        reserve(p.count + 2)
+        put(0x22)
+        if let source = p.baseAddress {
+            (base + count).update(from: source, count: p.count)
+            count += p.count
+        }
+        put(0x22)
+    }
+
+    @inline(__always) static func hexDigit(_ v: UInt8, upper: Bool) -> UInt8 {
+        v < 10 ? 0x30 &+ v : (upper ? 0x37 : 0x57) &+ v
+    }
 
     /// `"ggggeeee":` in upper-case hex, a DICOM JSON key (PS3.18 F.2.1.1).
     @inline(__always) mutating func tagKey(_ tag: Tag) {
-        bytes.append(0x22)
-        hex8(tag.rawValue)
-        bytes.append(0x22)
-        bytes.append(0x3A)
+        reserve(11)
+        put(0x22)
+        putHex8(tag.rawValue)
+        put(0x22)
+        put(0x3A)
     }
 
     /// Eight upper-case hex digits, as `Tag.hexString`.
     mutating func hex8(_ v: UInt32) {
-        Self.upperHex.withUnsafeBufferPointer { hex in
-            var shift: UInt32 = 28
-            while true {
-                bytes.append(hex[Int(v >> shift & 0xF)])
-                if shift == 0 { break }
-                shift -= 4
-            }
+        reserve(8)
+        putHex8(v)
+    }
+
+    @inline(__always) private mutating func putHex8(_ v: UInt32) {
+        for i in 0..<8 {
+            base[count + i] = Self.hexDigit(UInt8(truncatingIfNeeded: v >> (28 - 4 * UInt32(i))) & 0xF, upper: true)
         }
+        count += 8
     }
 
     /// Decimal digits, as `String(v)`.
     mutating func unsigned(_ v: UInt64) {
-        if v < 10 { bytes.append(0x30 &+ UInt8(truncatingIfNeeded: v)); return }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
-            var i = 20
-            var rest = v
-            repeat {
-                let (q, r) = rest.quotientAndRemainder(dividingBy: 10)
-                i -= 1
-                buffer[i] = 0x30 &+ UInt8(truncatingIfNeeded: r)
-                rest = q
-            } while rest != 0
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[i..<20]))
-        }
+        reserve(20)
+        if v < 10 { put(0x30 &+ UInt8(truncatingIfNeeded: v)); return }
+        var digits = 1
+        var x = v
+        while x >= 10 { x /= 10; digits += 1 }
+        var rest = v
+        var i = count + digits
+        repeat {
+            let (q, r) = rest.quotientAndRemainder(dividingBy: 10)
+            i -= 1
+            base[i] = 0x30 &+ UInt8(truncatingIfNeeded: r)
+            rest = q
+        } while rest != 0
+        count += digits
     }
 
     mutating func signed(_ v: Int64) {
-        if v < 0 { bytes.append(0x2D) }
+        if v < 0 { byte(0x2D) }
         unsigned(v.magnitude)
     }
 
@@ -492,10 +634,10 @@ struct JSONOutput {
         let raw = UnsafeRawBufferPointer(p)
         let count = p.count / width
         for i in 0..<count {
-            if i > 0 { bytes.append(0x2C) }
+            if i > 0 { byte(0x2C) }
             write(&self, raw, i * width)
         }
-        bytes.append(0x5D)
+        byte(0x5D)
     }
 
     mutating func number(_ v: Double) {
@@ -551,16 +693,17 @@ struct JSONOutput {
     static let base64Table: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     mutating func base64<C: Collection>(_ data: C) where C.Element == UInt8 {
-        let table = Self.base64Table
-        bytes.reserveCapacity(bytes.count + (data.count + 2) / 3 * 4)
-        var it = data.makeIterator()
-        while let b0 = it.next() {
-            let b1 = it.next(), b2 = it.next()
-            let n = UInt32(b0) << 16 | UInt32(b1 ?? 0) << 8 | UInt32(b2 ?? 0)
-            bytes.append(table[Int(n >> 18 & 63)])
-            bytes.append(table[Int(n >> 12 & 63)])
-            bytes.append(b1 == nil ? 0x3D : table[Int(n >> 6 & 63)])
-            bytes.append(b2 == nil ? 0x3D : table[Int(n & 63)])
+        Self.base64Table.withUnsafeBufferPointer { table in
+            reserve((data.count + 2) / 3 * 4)
+            var it = data.makeIterator()
+            while let b0 = it.next() {
+                let b1 = it.next(), b2 = it.next()
+                let n = UInt32(b0) << 16 | UInt32(b1 ?? 0) << 8 | UInt32(b2 ?? 0)
+                put(table[Int(n >> 18 & 63)])
+                put(table[Int(n >> 12 & 63)])
+                put(b1 == nil ? 0x3D : table[Int(n >> 6 & 63)])
+                put(b2 == nil ? 0x3D : table[Int(n & 63)])
+            }
         }
     }
 }

@@ -79,7 +79,7 @@ import Testing
     /// Each VR with values chosen to reach every branch: padding, empty values between
     /// backslashes, JSON escapes, non-ASCII, ESC, numbers that are not JSON numbers.
     @Test func edgeValuesEncodeAsBefore() {
-        let texts: [[UInt8]] = [
+        let short: [[UInt8]] = [
             [], [0x20], [0x00], [0x20, 0x00], Array("\\".utf8), Array(" \\ ".utf8), Array("A\\\\B ".utf8),
             Array(" lead\\trail \\ both ".utf8), Array("q\"uo\\te".utf8), Array("tab\there\r\nnl".utf8), [0x01, 0x1F, 0x7F, 0x41],
             Array("12".utf8), Array(" 12 ".utf8), Array("-0".utf8), Array("01".utf8), Array("1.".utf8), Array(".5".utf8),
@@ -91,6 +91,21 @@ import Testing
             [0x44, 0xE9, 0x20], [0xC3, 0xA9, 0x5C, 0x41], [0x5C, 0xCC, 0x81, 0x41], [0xFF, 0xFE],
             [0x1B, 0x24, 0x42, 0x3B, 0x33, 0x1B, 0x28, 0x42], [0x41, 0x1B, 0x28, 0x4A, 0x5C, 0x42], [0x1B],
         ]
+        // Longer than a word, for the scan eight bytes at a time: special bytes at every position.
+        let long: [[UInt8]] = [
+            Array("1.2.840.10008.5.1.4.1.1.2\0".utf8), Array("ABCDEFGH\0IJKLMNOP\0".utf8), Array("ABCDEFGHIJKLMN\0X".utf8),
+            Array("                \0".utf8), Array("  0.5\\-1.25e+02\\  17  ".utf8), Array("SMITH^JOHN=JOHN^SMITH==\\DOE".utf8),
+        ]
+        let base: [UInt8] = Array("ABCDEFGHIJKLMNOPQRST".utf8)
+        var placed: [[UInt8]] = []
+        for i in 0..<base.count {
+            for special: UInt8 in [0x22, 0x5C, 0x1B, 0x09, 0x00, 0x1F, 0x3D, 0x80, 0xE9, 0x20] {
+                var b = base
+                b[i] = special
+                placed.append(b)
+            }
+        }
+        let texts = short + long + placed
         let charsets: [[String]] = [[], ["ISO_IR 100"], ["ISO_IR 192"], ["ISO_IR 13"], ["", "ISO 2022 IR 87"],
                                     ["GB18030"], ["ISO_IR 144"], ["NOT A CHARSET"], ["ISO_IR 6"]]
         var failures: [String] = []

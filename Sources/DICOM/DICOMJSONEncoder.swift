@@ -1,8 +1,15 @@
 /// Encodes data sets as the DICOM JSON Model (PS3.18 Annex F).
 ///
 /// Written by hand rather than through a generic JSON layer: metadata answers for whole studies
-/// are on a hot path, and the model's rules (numbers for IS/DS, PN groups, InlineBinary vs
-/// BulkDataURI) are easiest to follow in one place.
+/// and ingest (every stored instance's header) are on hot paths, and the model's rules (numbers
+/// for IS/DS, PN groups, InlineBinary vs BulkDataURI) are easiest to follow in one place.
+///
+/// Values are written straight from their bytes into a byte buffer (`writeValueFast`): binary
+/// numbers are formatted without Strings, and text that is plain ASCII, in a character set whose
+/// first encoding leaves ASCII as it is, is split on backslash, trimmed and copied byte by byte.
+/// Everything else (non-ASCII text, ESC, other character sets) takes the general path
+/// (`writeValues`), which decodes through `DataElement.strings` and `SpecificCharacterSet`; both
+/// give the same bytes (checked by `DICOMJSONFastPathTests` against the String-only encoder).
 public struct DICOMJSONEncoder: Sendable {
     /// Binary values (OB, OD, OF, OL, OV, OW, UN) longer than this many bytes are replaced by a
     /// BulkDataURI when `bulkDataURI` gives one; shorter ones are InlineBinary.
@@ -154,11 +161,13 @@ public struct DICOMJSONEncoder: Sendable {
     /// Whether the text VRs' values can be copied byte for byte: with no ESC, their ASCII bytes
     /// decode to the same characters in the character set's first encoding.
     struct TextFastPath {
-        let usesCharacterSet: Bool
+        /// The first encoding is Latin-1 (the default repertoire, ISO_IR 100, unknown terms) or
+        /// UTF-8 (ISO_IR 192).
+        let characterSetKeepsASCII: Bool
         init(_ characterSet: SpecificCharacterSet) {
             switch characterSet.encodings[0].codec {
-            case .latin1, .utf8: usesCharacterSet = true
-            default: usesCharacterSet = false
+            case .latin1, .utf8: characterSetKeepsASCII = true
+            default: characterSetKeepsASCII = false
             }
         }
     }
@@ -214,7 +223,7 @@ public struct DICOMJSONEncoder: Sendable {
             out.byte(0x5D)
         case .PN:
             let scan = TextScan(p)
-            guard text.usesCharacterSet, !scan.hasHigh, !scan.hasESC else { return false }
+            guard text.characterSetKeepsASCII, !scan.hasHigh, !scan.hasESC else { return false }
             if scan.isPadding { return true }
             out.raw(",\"Value\":[")
             var first = true
@@ -250,7 +259,7 @@ public struct DICOMJSONEncoder: Sendable {
         case .AE, .AS, .CS, .DA, .DT, .LO, .LT, .SH, .ST, .TM, .UC, .UI, .UR, .UT:
             let scan = TextScan(p)
             guard !scan.hasHigh else { return false }
-            if vr.usesSpecificCharacterSet, !text.usesCharacterSet || scan.hasESC { return false }
+            if vr.usesSpecificCharacterSet, !text.characterSetKeepsASCII || scan.hasESC { return false }
             if scan.isPadding { return true }
             out.raw(",\"Value\":[")
             let single = vr.isSingleValuedText
@@ -506,7 +515,7 @@ struct JSONOutput: ~Copyable {
     @inline(__always) mutating func append(_ p: UnsafeBufferPointer<UInt8>) {
         guard let source = p.baseAddress, !p.isEmpty else { return }
         reserve(p.count)
-        (base + count).update(from: source, count: p.count)
+        (base + count).initialize(from: source, count: p.count)
         count += p.count
     }
 
@@ -543,7 +552,7 @@ struct JSONOutput: ~Copyable {
             let b = p[i]
             guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
             if run < i {
-                (base + count).update(from: p.baseAddress! + run, count: i - run)
+                (base + count).initialize(from: p.baseAddress! + run, count: i - run)
                 count += i - run
             }
             run = i + 1
@@ -560,7 +569,7 @@ struct JSONOutput: ~Copyable {
             }
         }
         if run < p.count {
-            (base + count).update(from: p.baseAddress! + run, count: p.count - run)
+            (base + count).initialize(from: p.baseAddress! + run, count: p.count - run)
             count += p.count - run
         }
         put(0x22)
@@ -571,7 +580,7 @@ struct JSONOutput: ~Copyable {
         reserve(p.count + 2)
         put(0x22)
         if let source = p.baseAddress {
-            (base + count).update(from: source, count: p.count)
+            (base + count).initialize(from: source, count: p.count)
             count += p.count
         }
         put(0x22)

@@ -275,3 +275,91 @@ enum Inputs {
         return b.dataSet()
     }
 }
+
+extension Inputs {
+    /// A CT image header with the attributes (and value shapes) of the shared benchmark corpora
+    /// (`make_corpus.py`: /tmp/corpus-ct 512×512, /tmp/corpus-tiny 64×64), so the DICOM JSON
+    /// cases measure what ingest encodes per instance even where the corpora are not present.
+    static func corpusLikeCTDataSet(rows: Int = 64, columns: Int = 64) -> DataSet {
+        let root = "1.2.826.0.1.3680043.8.498."
+        var b = DataSetBuilder()
+        b.text("SpecificCharacterSet", "ISO_IR 100")
+        b.text("ImageType", "ORIGINAL\\PRIMARY\\AXIAL")
+        b.text("SOPClassUID", ctImageStorage)
+        b.text("SOPInstanceUID", root + "50195467755051582694622629042719537255")
+        b.text("StudyDate", "20070103")
+        b.text("SeriesDate", "20070103")
+        b.text("ContentDate", "20070103")
+        b.text("StudyTime", "145513")
+        b.text("SeriesTime", "145513")
+        b.text("ContentTime", "145513")
+        b.text("AccessionNumber", "ACC00001070")
+        b.text("Modality", "CT")
+        b.text("Manufacturer", "BENCH")
+        b.text("InstitutionName", "SYNTHETIC GENERAL HOSPITAL")
+        b.text("ReferringPhysicianName", "REF^DOCTOR")
+        b.text("StudyDescription", "CT SPINE LUMBAR")
+        b.text("SeriesDescription", "CORONAL MPR")
+        b.text("ManufacturerModelName", "SYNTH-CT")
+        b.text("PatientName", "DUBOIS^JAMES")
+        b.text("PatientID", "TNY000268")
+        b.text("PatientBirthDate", "19390713")
+        b.text("PatientSex", "M")
+        b.text("BodyPartExamined", "LSPINE")
+        b.text("SliceThickness", "5.0")
+        b.text("KVP", "120")
+        b.text("PatientPosition", "HFS")
+        b.text("StudyInstanceUID", root + "24237658615315019185567345574063784549")
+        b.text("SeriesInstanceUID", root + "70818759730797163526159337247350702216")
+        b.text("StudyID", "2")
+        b.text("SeriesNumber", "2")
+        b.text("InstanceNumber", "5")
+        b.text("ImagePositionPatient", "-22.40\\-22.40\\-25.00")
+        b.text("ImageOrientationPatient", "1\\0\\0\\0\\1\\0")
+        b.text("FrameOfReferenceUID", root + "56675514373975546390893669229762190203")
+        b.text("SliceLocation", "-25.00")
+        b.us("SamplesPerPixel", 1)
+        b.text("PhotometricInterpretation", "MONOCHROME2")
+        b.us("Rows", UInt16(rows))
+        b.us("Columns", UInt16(columns))
+        b.text("PixelSpacing", "0.7\\0.7")
+        b.us("BitsAllocated", 16)
+        b.us("BitsStored", 12)
+        b.us("HighBit", 11)
+        b.us("PixelRepresentation", 0)
+        b.text("WindowCenter", "40")
+        b.text("WindowWidth", "400")
+        b.text("RescaleIntercept", "-1024")
+        b.text("RescaleSlope", "1")
+        b.text("RescaleType", "HU")
+        b.append(DataElement(tag: .pixelData, vr: .OW, bytes: pixels(count: rows * columns)))
+        return b.dataSet()
+    }
+
+    /// The attributes the archive index keeps per level (Archive's `ResourceLevel.attributes`,
+    /// copied: this target depends on DICOM only), for the ingest-shaped JSON case.
+    static let levelAttributes: [[Tag]] = [
+        [0x0010_0010, 0x0010_0020, 0x0010_0021, 0x0010_0030, 0x0010_0032, 0x0010_0040, 0x0010_1000,
+         0x0010_1001, 0x0010_2160, 0x0010_4000],
+        [0x0008_0020, 0x0008_0030, 0x0008_0050, 0x0008_0080, 0x0008_0090, 0x0008_0201, 0x0008_1030,
+         0x0008_1048, 0x0008_1060, 0x0010_1010, 0x0010_1020, 0x0010_1030, 0x0020_000D, 0x0020_0010,
+         0x0032_1032, 0x0032_1060],
+        [0x0008_0021, 0x0008_0031, 0x0008_0060, 0x0008_0070, 0x0008_103E, 0x0008_1010, 0x0008_1070,
+         0x0018_0010, 0x0018_0015, 0x0018_0024, 0x0018_1030, 0x0018_1090, 0x0018_1400, 0x0020_000E,
+         0x0020_0011, 0x0020_0060, 0x0020_0105, 0x0020_1002, 0x0040_0244, 0x0040_0245, 0x0040_0254,
+         0x0054_0081, 0x0054_0101],
+        [0x0008_0008, 0x0008_0012, 0x0008_0013, 0x0008_0016, 0x0008_0018, 0x0008_0022, 0x0008_0023,
+         0x0008_0032, 0x0008_0033, 0x0020_0012, 0x0020_0013, 0x0020_0032, 0x0020_0037, 0x0020_0100,
+         0x0020_4000, 0x0028_0002, 0x0028_0004, 0x0028_0008, 0x0028_0010, 0x0028_0011, 0x0028_0100,
+         0x0054_1330],
+    ].map { $0.map(Tag.init) }
+
+    /// The four per-level subsets of a header, as `InstanceRecord` builds them.
+    static func levelSubsets(_ header: DataSet) -> [DataSet] {
+        levelAttributes.map { tags in
+            var subset = DataSet(characterSet: header.characterSet)
+            for tag in tags { if let e = header[tag] { subset.set(e) } }
+            return subset
+        }
+    }
+}

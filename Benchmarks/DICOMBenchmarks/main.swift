@@ -22,10 +22,19 @@ let usage = """
       --iterations N   run each case exactly N times, no warm-up (for callgrind / dhat / perf)
       --filter TEXT    only cases whose name contains TEXT (repeatable); a trailing $ anchors
                        the end: --filter 'ct-explicit/full$' leaves out ct-explicit/full+encode
+      --json-file PATH DICOM file for the json-header / json-ingest cases (repeatable; default: a
+                       file of /tmp/corpus-ct and of /tmp/corpus-tiny when present)
       --no-json        no JSON lines
     """
 
 var options = BenchmarkOptions()
+/// DICOM files for the JSON cases: a CT and a tiny CT of the shared corpora by default (skipped
+/// when absent), or those given with --json-file.
+var jsonFiles: [(name: String, path: String)] = [
+    ("corpus-ct", "/tmp/corpus-ct/dicom/PAT000001/S01/SE01/I0001.dcm"),
+    ("corpus-tiny", "/tmp/corpus-tiny/dicom/TNY000001/S01/SE01/I0001.dcm"),
+]
+var jsonFilesGiven = false
 var arguments = CommandLine.arguments.dropFirst()
 @MainActor func nextValue(_ flag: String) -> String {
     guard let v = arguments.popFirst() else { print("missing value for \(flag)\n\(usage)"); exit(2) }
@@ -45,6 +54,10 @@ while let arg = arguments.popFirst() {
         options.fixedIterations = n
     case "--filter":
         options.filters.append(nextValue(arg))
+    case "--json-file":
+        let path = nextValue(arg)
+        if !jsonFilesGiven { jsonFiles = []; jsonFilesGiven = true }
+        jsonFiles.append((String(path.split(separator: "/").last ?? "file"), path))
     case "--no-json":
         options.printJSON = false
     case "-h", "--help":
@@ -156,6 +169,33 @@ run("ct-explicit/json-header") {
 let small = try! DICOMFile(bytes: inputs[2].bytes).dataSet
 run("small1000/json") {
     encoder.encode(small).utf8.count
+}
+
+// DICOM JSON as ingest does it (`InstanceRecord.init`): the four per-level subsets (no bulk data
+// threshold, everything inline), then the whole header (before Pixel Data) with binary values
+// over 1 KiB left out, as bytes for deflate. `json-header` is the plain `encode` of the header.
+let levelEncoder = DICOMJSONEncoder(bulkDataThreshold: 0, bulkDataURI: nil)
+let headerEncoder = DICOMJSONEncoder(bulkDataThreshold: 1024) { _, _ in "" }
+@MainActor func jsonCases(_ name: String, _ header: DataSet) {
+    let subsets = Inputs.levelSubsets(header)
+    run("\(name)/json-header") {
+        encoder.encode(header).utf8.count
+    }
+    run("\(name)/json-ingest") {
+        var n = 0
+        for subset in subsets { n &+= levelEncoder.encode(subset).utf8.count }
+        return n &+ headerEncoder.encodeBytes(header).count
+    }
+}
+let corpusLike = part10(Inputs.corpusLikeCTDataSet(), .explicitVRLittleEndian)
+jsonCases("corpus-like", try! DICOMFile(bytes: corpusLike).dataSet.prefix(before: .pixelData))
+// Files of the shared corpora when present (or given with --json-file), parsed as ingest does.
+for (name, path) in jsonFiles {
+    guard let file = try? DICOMFile(contentsOf: path) else {
+        if jsonFilesGiven { print("note: \(path) not readable, \(name) cases skipped") }
+        continue
+    }
+    jsonCases(name, file.dataSet.prefix(before: .pixelData))
 }
 
 // MARK: - Goals and machine-readable output

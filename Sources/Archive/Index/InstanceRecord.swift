@@ -69,7 +69,7 @@ public struct InstanceRecord: Sendable {
         // Bulk values (binary data over 1 KiB) are left out of the stored header: metadata
         // answers point to them with BulkDataURIs built from the instance.
         let headerEncoder = DICOMJSONEncoder(bulkDataThreshold: 1024) { _, _ in "" }
-        compressedHeader = Deflate.deflate(Array(headerEncoder.encode(header).utf8), level: 1)
+        compressedHeader = Deflate.deflate(headerEncoder.encodeBytes(header), level: 1)
 
         func text(_ tag: Tag) -> SQLiteValue { SQLiteValue(header.string(tag).flatMap { $0.isEmpty ? nil : $0 }) }
         columns = [

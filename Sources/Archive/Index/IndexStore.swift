@@ -91,7 +91,10 @@ enum IndexStore {
         try find.bind([.text(publicID)])
         if try find.step() {
             let id = find.int64(0)
-            try db.statement("UPDATE \(level.table) SET last_update = ? WHERE id = ?").run([.text(now), .integer(id)])
+            // Timestamps have a resolution of a second: most instances of a series arrive within
+            // the same one, and then the row (and its page in the WAL) stays untouched.
+            try db.statement("UPDATE \(level.table) SET last_update = ?1 WHERE id = ?2 AND last_update <> ?1")
+                .run([.text(now), .integer(id)])
             return id
         }
         try db.statement(insert).run(values)

@@ -77,12 +77,15 @@ enum RESTJSON: Sendable, Equatable {
 
     /// Pretty-printed with sorted keys, three-space indents; arrays of a few scalars stay on one
     /// line (jsoncpp's layout, which Orthanc answers with).
-    var text: String {
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// `text` as UTF-8, without going through a `String` (answers of several megabytes).
+    var bytes: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         write(into: &out, indent: 0)
         out.append(0x0A)
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// Without any whitespace.
@@ -96,14 +99,14 @@ enum RESTJSON: Sendable, Equatable {
         switch self {
         case .array(let items):
             if items.isEmpty { out.append(contentsOf: "[]".utf8); return }
-            if items.allSatisfy(\.isScalar) {
-                let parts = items.map(\.compactText)
-                if parts.reduce(0, { $0 + $1.utf8.count + 2 }) + indent < 74 {
-                    out.append(contentsOf: "[ ".utf8)
-                    out.append(contentsOf: parts.joined(separator: ", ").utf8)
-                    out.append(contentsOf: " ]".utf8)
-                    return
+            if Self.fitsOnOneLine(items, indent: indent) {
+                out.append(contentsOf: "[ ".utf8)
+                for (i, item) in items.enumerated() {
+                    if i > 0 { out.append(contentsOf: ", ".utf8) }
+                    item.writeCompact(into: &out)
                 }
+                out.append(contentsOf: " ]".utf8)
+                return
             }
             out.append(contentsOf: "[\n".utf8)
             for (i, item) in items.enumerated() {
@@ -133,6 +136,29 @@ enum RESTJSON: Sendable, Equatable {
         }
     }
 
+    /// jsoncpp writes an array of scalars on one line when it stays under 74 columns: each
+    /// item's compact text plus ", " (counted as 2 per item), plus the indent.
+    private static func fitsOnOneLine(_ items: [RESTJSON], indent: Int) -> Bool {
+        var width = indent
+        for item in items {
+            guard let length = item.scalarLength else { return false }
+            width += length + 2
+            if width >= 74 { return false }
+        }
+        return true
+    }
+
+    /// The compact text's length of a scalar, nil for arrays and objects.
+    private var scalarLength: Int? {
+        switch self {
+        case .null: 4
+        case .bool(let b): b ? 4 : 5
+        case .number(let text): text.utf8.count
+        case .string(let s): Self.escapedLength(s)
+        case .array, .object: nil
+        }
+    }
+
     private func writeCompact(into out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
@@ -158,33 +184,53 @@ enum RESTJSON: Sendable, Equatable {
         }
     }
 
-    private var isScalar: Bool {
-        switch self {
-        case .array, .object: false
-        default: true
-        }
-    }
-
     private static func pad(_ out: inout [UInt8], _ n: Int) {
         out.append(contentsOf: repeatElement(0x20, count: n))
     }
 
+    /// Bytes that `writeString` escapes: quote, backslash and the control characters.
+    private static func needsEscape(_ b: UInt8) -> Bool { b < 0x20 || b == 0x22 || b == 0x5C }
+
+    /// Runs without escapes are copied whole: most strings (IDs, UIDs, names) have none.
     private static func writeString(_ s: String, into out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
+        var s = s
         out.append(0x22)
-        for b in s.utf8 {
-            switch b {
-            case 0x22: out.append(0x5C); out.append(0x22)
-            case 0x5C: out.append(0x5C); out.append(0x5C)
-            case 0x0A: out.append(0x5C); out.append(0x6E)
-            case 0x0D: out.append(0x5C); out.append(0x72)
-            case 0x09: out.append(0x5C); out.append(0x74)
-            case 0..<0x20:
-                out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-            default: out.append(b)
+        s.withUTF8 { utf8 in
+            var runStart = 0
+            for (i, b) in utf8.enumerated() where needsEscape(b) {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+                appendEscape(b, into: &out)
+                runStart = i + 1
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
         }
         out.append(0x22)
+    }
+
+    private static func appendEscape(_ b: UInt8, into out: inout [UInt8]) {
+        switch b {
+        case 0x22: out.append(0x5C); out.append(0x22)
+        case 0x5C: out.append(0x5C); out.append(0x5C)
+        case 0x0A: out.append(0x5C); out.append(0x6E)
+        case 0x0D: out.append(0x5C); out.append(0x72)
+        case 0x09: out.append(0x5C); out.append(0x74)
+        default:
+            let hex: StaticString = "0123456789abcdef"
+            out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex.utf8Start[Int(b >> 4)], hex.utf8Start[Int(b & 0xF)]])
+        }
+    }
+
+    /// The length of `writeString`'s output for `s`.
+    private static func escapedLength(_ s: String) -> Int {
+        var length = 2
+        for b in s.utf8 {
+            switch b {
+            case 0x22, 0x5C, 0x0A, 0x0D, 0x09: length += 2
+            case 0..<0x20: length += 6
+            default: length += 1
+            }
+        }
+        return length
     }
 }
 
@@ -210,14 +256,21 @@ extension RESTJSON {
 
     static func parse(_ text: String) throws(RESTJSONError) -> RESTJSON { try parse(Array(text.utf8)) }
 
-    private struct Parser {
+    /// A recursive-descent reader over UTF-8 bytes; its pieces also serve readers that walk a
+    /// document without building its tree (`RESTFormatter.mainDicomTags`).
+    struct Parser {
         let bytes: [UInt8]
         var position = 0
 
         func error(_ reason: String) -> RESTJSONError { RESTJSONError(reason: reason, offset: position) }
 
         mutating func skipWhitespace() {
-            while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+            while position < bytes.count {
+                switch bytes[position] {
+                case 0x20, 0x09, 0x0A, 0x0D: position += 1
+                default: return
+                }
+            }
         }
 
         mutating func value(depth: Int) throws(RESTJSONError) -> RESTJSON {
@@ -244,10 +297,28 @@ extension RESTJSON {
         }
 
         mutating func object(depth: Int) throws(RESTJSONError) -> RESTJSON {
-            position += 1
             var members: [String: RESTJSON] = [:]
+            try self.members(depth: depth) { key, parser throws(RESTJSONError) in
+                members[key] = try parser.value(depth: depth + 1)
+            }
+            return .object(members)
+        }
+
+        mutating func array(depth: Int) throws(RESTJSONError) -> RESTJSON {
+            var items: [RESTJSON] = []
+            try elements(depth: depth) { parser throws(RESTJSONError) in items.append(try parser.value(depth: depth + 1)) }
+            return .array(items)
+        }
+
+        /// Walks the object at the current position: `member` is called with each name and the
+        /// parser at its value, which it must read (or skip with `value`).
+        mutating func members(depth: Int,
+                              _ member: (String, inout Parser) throws(RESTJSONError) -> Void) throws(RESTJSONError) {
+            guard depth < 512 else { throw error("nested too deeply") }
+            guard position < bytes.count, bytes[position] == 0x7B else { throw error("expected an object") }
+            position += 1
             skipWhitespace()
-            if position < bytes.count, bytes[position] == 0x7D { position += 1; return .object(members) }
+            if position < bytes.count, bytes[position] == 0x7D { position += 1; return }
             while true {
                 skipWhitespace()
                 guard position < bytes.count, bytes[position] == 0x22 else { throw error("expected a member name") }
@@ -256,27 +327,32 @@ extension RESTJSON {
                 guard position < bytes.count, bytes[position] == 0x3A else { throw error("expected ':'") }
                 position += 1
                 skipWhitespace()
-                members[key] = try value(depth: depth + 1)
+                guard position < bytes.count else { throw error("unexpected end of the document") }
+                try member(key, &self)
                 skipWhitespace()
                 guard position < bytes.count else { throw error("unterminated object") }
                 if bytes[position] == 0x2C { position += 1; continue }
-                if bytes[position] == 0x7D { position += 1; return .object(members) }
+                if bytes[position] == 0x7D { position += 1; return }
                 throw error("expected ',' or '}'")
             }
         }
 
-        mutating func array(depth: Int) throws(RESTJSONError) -> RESTJSON {
+        /// Walks the array at the current position: `element` is called with the parser at each
+        /// element, which it must read (or skip with `value`).
+        mutating func elements(depth: Int, _ element: (inout Parser) throws(RESTJSONError) -> Void) throws(RESTJSONError) {
+            guard depth < 512 else { throw error("nested too deeply") }
+            guard position < bytes.count, bytes[position] == 0x5B else { throw error("expected an array") }
             position += 1
-            var items: [RESTJSON] = []
             skipWhitespace()
-            if position < bytes.count, bytes[position] == 0x5D { position += 1; return .array(items) }
+            if position < bytes.count, bytes[position] == 0x5D { position += 1; return }
             while true {
                 skipWhitespace()
-                items.append(try value(depth: depth + 1))
+                guard position < bytes.count else { throw error("unexpected end of the document") }
+                try element(&self)
                 skipWhitespace()
                 guard position < bytes.count else { throw error("unterminated array") }
                 if bytes[position] == 0x2C { position += 1; continue }
-                if bytes[position] == 0x5D { position += 1; return .array(items) }
+                if bytes[position] == 0x5D { position += 1; return }
                 throw error("expected ',' or ']'")
             }
         }
@@ -306,7 +382,18 @@ extension RESTJSON {
 
         mutating func string() throws(RESTJSONError) -> String {
             position += 1
-            var out: [UInt8] = []
+            // Most strings have no escapes: taken whole up to the closing quote.
+            let start = position
+            while position < bytes.count {
+                let b = bytes[position]
+                if b == 0x22 {
+                    position += 1
+                    return String(decoding: bytes[start..<position - 1], as: UTF8.self)
+                }
+                if b == 0x5C || b < 0x20 { break }
+                position += 1
+            }
+            var out = Array(bytes[start..<position])
             while true {
                 guard position < bytes.count else { throw error("unterminated string") }
                 let b = bytes[position]

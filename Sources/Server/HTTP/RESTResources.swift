@@ -17,12 +17,12 @@ struct RESTFormatter: Sendable {
     /// - Series: `Instances`, `ParentStudy`, `Status`, `ExpectedNumberOfInstances`
     /// - Instance: `FileSize`, `FileUuid`, `IndexInSeries`, `ParentSeries` (no stability)
     func resource(_ r: ResourceSummary, now: Int = Int(time(nil))) -> RESTJSON {
-        var o: [String: RESTJSON] = [
-            "ID": .string(r.publicID),
-            "Type": .string(r.level.rawValue),
-            "MainDicomTags": .object(Self.mainDicomTags(r.tags)),
-            "Labels": .array([]),
-        ]
+        var o: [String: RESTJSON] = [:]
+        o.reserveCapacity(12)
+        o["ID"] = .string(r.publicID)
+        o["Type"] = .string(r.level.rawValue)
+        o["MainDicomTags"] = .object(Self.mainDicomTags(r.tags))
+        o["Labels"] = .array([])
         switch r.level {
         case .patient:
             o["Studies"] = .strings(r.childIDs)
@@ -81,26 +81,25 @@ struct RESTFormatter: Sendable {
     /// Orthanc's `MainDicomTags`: keyword → string value (multiple values joined with `\`,
     /// person names as `Alphabetic=Ideographic=Phonetic`), from a level's DICOM JSON.
     /// Attributes present but empty give "", as in Orthanc; sequences and binary values are
-    /// left out.
+    /// left out; unreadable JSON gives no tags.
+    ///
+    /// One pass over the JSON text without building its tree: every expanded resource needs this
+    /// once or twice, and `?expand` lists thousands of them.
     static func mainDicomTags(_ dicomJSON: String) -> [String: RESTJSON] {
-        guard let parsed = try? RESTJSON.parse(dicomJSON), let attributes = parsed.objectValue else { return [:] }
+        var parser = RESTJSON.Parser(bytes: Array(dicomJSON.utf8))
         var out: [String: RESTJSON] = [:]
-        for (key, attribute) in attributes {
-            guard let tag = Tag(hexString: key), let vr = attribute["vr"]?.stringValue, vr != "SQ",
-                  attribute["InlineBinary"] == nil, attribute["BulkDataURI"] == nil else { continue }
-            let values = attribute["Value"]?.arrayValue ?? []
-            let text = values.map { value -> String in
-                switch value {
-                case .string(let s): return s
-                case .number(let n): return n
-                case .object(let pn):
-                    var groups = ["Alphabetic", "Ideographic", "Phonetic"].map { pn[$0]?.stringValue ?? "" }
-                    while groups.count > 1, groups.last == "" { groups.removeLast() }
-                    return groups.joined(separator: "=")
-                default: return ""
-                }
-            }.joined(separator: "\\")
-            out[tagName(tag) ?? tag.orthancFormat] = .string(text)
+        out.reserveCapacity(24)
+        do {
+            parser.skipWhitespace()
+            try parser.members(depth: 0) { key, parser throws(RESTJSONError) in
+                guard let attribute = try parser.mainDicomTagsAttribute(depth: 1),
+                      let tag = Tag(dicomJSONKey: key) else { return }
+                out[tagName(tag) ?? tag.orthancFormat] = .string(attribute)
+            }
+            parser.skipWhitespace()
+            guard parser.position == parser.bytes.count else { return [:] }
+        } catch {
+            return [:]
         }
         return out
     }
@@ -236,7 +235,98 @@ struct RESTFormatter: Sendable {
     }
 }
 
+extension RESTJSON.Parser {
+    /// Reads one DICOM JSON attribute object (`{"vr": ..., "Value": [...]}`) and returns its
+    /// `MainDicomTags` string: values as text joined with `\` (numbers as written, person
+    /// names as their groups joined with `=`, trailing empty groups dropped; null and other values
+    /// as ""). Nil for sequences, binary values (InlineBinary, BulkDataURI), an attribute without
+    /// a string "vr", and a value that is not an object.
+    mutating func mainDicomTagsAttribute(depth: Int) throws(RESTJSONError) -> String? {
+        guard position < bytes.count, bytes[position] == 0x7B else {
+            _ = try value(depth: depth)
+            return nil
+        }
+        var vr: String? = nil
+        var binary = false
+        var text = ""
+        try members(depth: depth) { name, parser throws(RESTJSONError) in
+            switch name {
+            case "vr":
+                vr = try parser.value(depth: depth + 1).stringValue
+            case "InlineBinary", "BulkDataURI":
+                binary = true
+                _ = try parser.value(depth: depth + 1)
+            case "Value":
+                text = try parser.mainDicomTagsValues(depth: depth + 1)
+            default:
+                _ = try parser.value(depth: depth + 1)
+            }
+        }
+        guard let vr, vr != "SQ", !binary else { return nil }
+        return text
+    }
+
+    /// The values of an attribute's "Value" as one `MainDicomTags` string ("" when it is not
+    /// an array).
+    private mutating func mainDicomTagsValues(depth: Int) throws(RESTJSONError) -> String {
+        guard position < bytes.count, bytes[position] == 0x5B else {
+            _ = try value(depth: depth)
+            return ""
+        }
+        var text = ""
+        var count = 0
+        try elements(depth: depth) { parser throws(RESTJSONError) in
+            if count > 0 { text += "\\" }
+            count += 1
+            switch parser.bytes[parser.position] {
+            case 0x22: text += try parser.string()
+            case 0x2D, 0x30...0x39: text += try parser.number()
+            case 0x7B: text += try parser.personName(depth: depth + 1)
+            default: _ = try parser.value(depth: depth + 1)
+            }
+        }
+        return text
+    }
+
+    /// A DICOM JSON person name object as `Alphabetic=Ideographic=Phonetic`, trailing empty
+    /// groups dropped; a group that is not a string is empty.
+    private mutating func personName(depth: Int) throws(RESTJSONError) -> String {
+        var groups = ["", "", ""]
+        try members(depth: depth) { name, parser throws(RESTJSONError) in
+            let group = try parser.value(depth: depth + 1).stringValue ?? ""
+            switch name {
+            case "Alphabetic": groups[0] = group
+            case "Ideographic": groups[1] = group
+            case "Phonetic": groups[2] = group
+            default: break
+            }
+        }
+        while groups.count > 1, groups.last == "" { groups.removeLast() }
+        return groups.joined(separator: "=")
+    }
+}
+
 extension Tag {
+    /// A DICOM JSON key: eight hex digits, read straight from the text; other spellings go
+    /// through `init(hexString:)`, which the stored JSON never needs.
+    init?(dicomJSONKey key: String) {
+        var value: UInt32 = 0
+        var digits = 0
+        for b in key.utf8 {
+            let d: UInt8
+            switch b {
+            case 0x30...0x39: d = b - 0x30
+            case 0x41...0x46: d = b - 0x41 + 10
+            case 0x61...0x66: d = b - 0x61 + 10
+            default: self.init(hexString: key); return
+            }
+            value = value << 4 | UInt32(d)
+            digits += 1
+        }
+        guard digits == 8 else { self.init(hexString: key); return }
+        self.init(value)
+    }
+
     /// Orthanc's `DicomTag::Format`: `0010,0010`, lower-case hex.
     var orthancFormat: String {
         func hex4(_ v: UInt16) -> String {

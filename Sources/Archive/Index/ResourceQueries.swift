@@ -6,10 +6,10 @@ public struct ResourceSummary: Sendable, Hashable {
     public var level: ResourceLevel
     public var rowID: Int64
     public var publicID: String
-    /// DICOM JSON of the level's attributes (`ResourceLevel.attributes`).
-    public var tags: String
-    /// DICOM JSON of the patient's attributes (studies only: Orthanc's `PatientMainDicomTags`).
-    public var patientTags: String?
+    /// Orthanc's `MainDicomTags`, as the index stores them: compact JSON (`MainDicomTags`).
+    public var mainDicomTags: String
+    /// The patient's `MainDicomTags` (studies only: Orthanc's `PatientMainDicomTags`).
+    public var patientMainDicomTags: String?
     /// The parent resource's public ID (nil for a patient).
     public var parentID: String?
     /// The children's public IDs, in the order they were indexed (empty for an instance).
@@ -201,18 +201,18 @@ public enum ResourceQueries {
     // MARK: - SQL
 
     /// Selects one level's row `x` with its parent's public ID (and for studies the patient's
-    /// tags); column layout read by `summary`.
+    /// main tags); column layout read by `summary`.
     static func selectSQL(_ level: ResourceLevel) -> String {
         switch level {
         case .patient:
-            "SELECT x.id, x.public_id, x.tags, x.last_update, NULL, NULL FROM patients x"
+            "SELECT x.id, x.public_id, x.main_dicom_tags, x.last_update, NULL, NULL FROM patients x"
         case .study:
-            "SELECT x.id, x.public_id, x.tags, x.last_update, p.public_id, p.tags FROM studies x JOIN patients p ON p.id = x.patient"
+            "SELECT x.id, x.public_id, x.main_dicom_tags, x.last_update, p.public_id, p.main_dicom_tags FROM studies x JOIN patients p ON p.id = x.patient"
         case .series:
-            "SELECT x.id, x.public_id, x.tags, x.last_update, p.public_id, NULL FROM series x JOIN studies p ON p.id = x.study"
+            "SELECT x.id, x.public_id, x.main_dicom_tags, x.last_update, p.public_id, NULL FROM series x JOIN studies p ON p.id = x.study"
         case .instance:
             """
-            SELECT x.id, x.public_id, x.tags, NULL, p.public_id, NULL, x.file_hash, x.file_size, x.instance_number,
+            SELECT x.id, x.public_id, x.main_dicom_tags, NULL, p.public_id, NULL, x.file_hash, x.file_size, x.instance_number,
                 x.sop_instance_uid, x.sop_class_uid, x.transfer_syntax_uid, x.received_at, x.origin
             FROM instances x JOIN series p ON p.id = x.series
             """
@@ -228,8 +228,9 @@ public enum ResourceQueries {
                                     transferSyntaxUID: row.text(11) ?? "", receivedAt: row.text(12) ?? "",
                                     origin: row.text(13) ?? "")
         }
-        return ResourceSummary(level: level, rowID: row.int64(0), publicID: row.text(1) ?? "", tags: row.text(2) ?? "{}",
-                               patientTags: row.isNull(5) ? nil : row.text(5), parentID: row.isNull(4) ? nil : row.text(4),
+        return ResourceSummary(level: level, rowID: row.int64(0), publicID: row.text(1) ?? "",
+                               mainDicomTags: row.text(2) ?? "{}", patientMainDicomTags: row.isNull(5) ? nil : row.text(5),
+                               parentID: row.isNull(4) ? nil : row.text(4),
                                childIDs: [], lastUpdate: row.isNull(3) ? nil : row.text(3), file: file)
     }
 

@@ -11,6 +11,10 @@ enum RESTJSON: Sendable, Equatable {
     case string(String)
     case array([RESTJSON])
     case object([String: RESTJSON])
+    /// An object of string members already written as compact JSON with sorted keys (the
+    /// index's stored `MainDicomTags`): copied as it is, or laid out as `.object` would be when
+    /// pretty-printed, without parsing it. Never produced by `parse`.
+    case compactObject(String)
 
     static func int(_ value: some BinaryInteger) -> RESTJSON { .number(String(value)) }
     static func optional(_ value: String?) -> RESTJSON { value.map { .string($0) } ?? .null }
@@ -69,7 +73,7 @@ enum RESTJSON: Sendable, Equatable {
         case .number: "a number"
         case .string: "a string"
         case .array: "an array"
-        case .object: "an object"
+        case .object, .compactObject: "an object"
         }
     }
 
@@ -131,8 +135,39 @@ enum RESTJSON: Sendable, Equatable {
             }
             Self.pad(&out, indent)
             out.append(0x7D)
+        case .compactObject(let json):
+            Self.writeStyled(compactObject: json, indent: indent, into: &out)
         default:
             writeCompact(into: &out)
+        }
+    }
+
+    /// Lays out a compact object of strings as `write` lays out `.object`: only the bytes outside
+    /// strings (`{`, `:`, `,`, `}`) change; each string is copied whole, as it is escaped.
+    private static func writeStyled(compactObject json: String, indent: Int, into out: inout [UInt8]) {
+        var json = json
+        json.withUTF8 { bytes in
+            guard bytes.count > 2 else { out.append(contentsOf: bytes); return }  // "{}"
+            var i = 0
+            while i < bytes.count {
+                let b = bytes[i]
+                switch b {
+                case 0x22:
+                    // Up to the closing quote, stepping over escaped characters.
+                    var end = i + 1
+                    while end < bytes.count, bytes[end] != 0x22 { end += bytes[end] == 0x5C ? 2 : 1 }
+                    end = min(end + 1, bytes.count)
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<end]))
+                    i = end
+                    continue
+                case 0x7B: out.append(contentsOf: "{\n".utf8); pad(&out, indent + 3)
+                case 0x3A: out.append(contentsOf: " : ".utf8)
+                case 0x2C: out.append(contentsOf: ",\n".utf8); pad(&out, indent + 3)
+                case 0x7D: out.append(0x0A); pad(&out, indent); out.append(0x7D)
+                default: out.append(b)
+                }
+                i += 1
+            }
         }
     }
 
@@ -155,7 +190,7 @@ enum RESTJSON: Sendable, Equatable {
         case .bool(let b): b ? 4 : 5
         case .number(let text): text.utf8.count
         case .string(let s): Self.escapedLength(s)
-        case .array, .object: nil
+        case .array, .object, .compactObject: nil
         }
     }
 
@@ -181,6 +216,8 @@ enum RESTJSON: Sendable, Equatable {
                 members[key]!.writeCompact(into: &out)
             }
             out.append(0x7D)
+        case .compactObject(let json):
+            out.append(contentsOf: json.utf8)
         }
     }
 
@@ -256,9 +293,7 @@ extension RESTJSON {
 
     static func parse(_ text: String) throws(RESTJSONError) -> RESTJSON { try parse(Array(text.utf8)) }
 
-    /// A recursive-descent reader over UTF-8 bytes; its pieces also serve readers that walk a
-    /// document without building its tree (`RESTFormatter.mainDicomTags`).
-    struct Parser {
+    private struct Parser {
         let bytes: [UInt8]
         var position = 0
 
@@ -297,28 +332,10 @@ extension RESTJSON {
         }
 
         mutating func object(depth: Int) throws(RESTJSONError) -> RESTJSON {
-            var members: [String: RESTJSON] = [:]
-            try self.members(depth: depth) { key, parser throws(RESTJSONError) in
-                members[key] = try parser.value(depth: depth + 1)
-            }
-            return .object(members)
-        }
-
-        mutating func array(depth: Int) throws(RESTJSONError) -> RESTJSON {
-            var items: [RESTJSON] = []
-            try elements(depth: depth) { parser throws(RESTJSONError) in items.append(try parser.value(depth: depth + 1)) }
-            return .array(items)
-        }
-
-        /// Walks the object at the current position: `member` is called with each name and the
-        /// parser at its value, which it must read (or skip with `value`).
-        mutating func members(depth: Int,
-                              _ member: (String, inout Parser) throws(RESTJSONError) -> Void) throws(RESTJSONError) {
-            guard depth < 512 else { throw error("nested too deeply") }
-            guard position < bytes.count, bytes[position] == 0x7B else { throw error("expected an object") }
             position += 1
+            var members: [String: RESTJSON] = [:]
             skipWhitespace()
-            if position < bytes.count, bytes[position] == 0x7D { position += 1; return }
+            if position < bytes.count, bytes[position] == 0x7D { position += 1; return .object(members) }
             while true {
                 skipWhitespace()
                 guard position < bytes.count, bytes[position] == 0x22 else { throw error("expected a member name") }
@@ -327,32 +344,27 @@ extension RESTJSON {
                 guard position < bytes.count, bytes[position] == 0x3A else { throw error("expected ':'") }
                 position += 1
                 skipWhitespace()
-                guard position < bytes.count else { throw error("unexpected end of the document") }
-                try member(key, &self)
+                members[key] = try value(depth: depth + 1)
                 skipWhitespace()
                 guard position < bytes.count else { throw error("unterminated object") }
                 if bytes[position] == 0x2C { position += 1; continue }
-                if bytes[position] == 0x7D { position += 1; return }
+                if bytes[position] == 0x7D { position += 1; return .object(members) }
                 throw error("expected ',' or '}'")
             }
         }
 
-        /// Walks the array at the current position: `element` is called with the parser at each
-        /// element, which it must read (or skip with `value`).
-        mutating func elements(depth: Int, _ element: (inout Parser) throws(RESTJSONError) -> Void) throws(RESTJSONError) {
-            guard depth < 512 else { throw error("nested too deeply") }
-            guard position < bytes.count, bytes[position] == 0x5B else { throw error("expected an array") }
+        mutating func array(depth: Int) throws(RESTJSONError) -> RESTJSON {
             position += 1
+            var items: [RESTJSON] = []
             skipWhitespace()
-            if position < bytes.count, bytes[position] == 0x5D { position += 1; return }
+            if position < bytes.count, bytes[position] == 0x5D { position += 1; return .array(items) }
             while true {
                 skipWhitespace()
-                guard position < bytes.count else { throw error("unexpected end of the document") }
-                try element(&self)
+                items.append(try value(depth: depth + 1))
                 skipWhitespace()
                 guard position < bytes.count else { throw error("unterminated array") }
                 if bytes[position] == 0x2C { position += 1; continue }
-                if bytes[position] == 0x5D { position += 1; return }
+                if bytes[position] == 0x5D { position += 1; return .array(items) }
                 throw error("expected ',' or ']'")
             }
         }

@@ -21,14 +21,14 @@ struct RESTFormatter: Sendable {
         o.reserveCapacity(12)
         o["ID"] = .string(r.publicID)
         o["Type"] = .string(r.level.rawValue)
-        o["MainDicomTags"] = .object(Self.mainDicomTags(r.tags))
+        o["MainDicomTags"] = .compactObject(r.mainDicomTags)
         o["Labels"] = .array([])
         switch r.level {
         case .patient:
             o["Studies"] = .strings(r.childIDs)
         case .study:
             o["ParentPatient"] = .optional(r.parentID)
-            o["PatientMainDicomTags"] = .object(Self.mainDicomTags(r.patientTags ?? "{}"))
+            o["PatientMainDicomTags"] = .compactObject(r.patientMainDicomTags ?? "{}")
             o["Series"] = .strings(r.childIDs)
         case .series:
             o["ParentStudy"] = .optional(r.parentID)
@@ -78,30 +78,10 @@ struct RESTFormatter: Sendable {
         return now - Int(timegm(&t))
     }
 
-    /// Orthanc's `MainDicomTags`: keyword → string value (multiple values joined with `\`,
-    /// person names as `Alphabetic=Ideographic=Phonetic`), from a level's DICOM JSON.
-    /// Attributes present but empty give "", as in Orthanc; sequences and binary values are
-    /// left out; unreadable JSON gives no tags.
-    ///
-    /// One pass over the JSON text without building its tree: every expanded resource needs this
-    /// once or twice, and `?expand` lists thousands of them.
+    /// Orthanc's `MainDicomTags` from a level's DICOM JSON (the conversion the index applies at
+    /// ingest), for `RequestedTags`.
     static func mainDicomTags(_ dicomJSON: String) -> [String: RESTJSON] {
-        var parser = RESTJSON.Parser(bytes: Array(dicomJSON.utf8))
-        var out: [String: RESTJSON] = [:]
-        out.reserveCapacity(24)
-        do {
-            parser.skipWhitespace()
-            try parser.members(depth: 0) { key, parser throws(RESTJSONError) in
-                guard let attribute = try parser.mainDicomTagsAttribute(depth: 1),
-                      let tag = Tag(dicomJSONKey: key) else { return }
-                out[tagName(tag) ?? tag.orthancFormat] = .string(attribute)
-            }
-            parser.skipWhitespace()
-            guard parser.position == parser.bytes.count else { return [:] }
-        } catch {
-            return [:]
-        }
-        return out
+        MainDicomTags.values(fromDICOMJSON: dicomJSON).mapValues { .string($0) }
     }
 
     /// The dictionary keyword (DCMTK's tag name, which Orthanc shows), nil for private and
@@ -235,107 +215,7 @@ struct RESTFormatter: Sendable {
     }
 }
 
-extension RESTJSON.Parser {
-    /// Reads one DICOM JSON attribute object (`{"vr": ..., "Value": [...]}`) and returns its
-    /// `MainDicomTags` string: values as text joined with `\` (numbers as written, person
-    /// names as their groups joined with `=`, trailing empty groups dropped; null and other values
-    /// as ""). Nil for sequences, binary values (InlineBinary, BulkDataURI), an attribute without
-    /// a string "vr", and a value that is not an object.
-    mutating func mainDicomTagsAttribute(depth: Int) throws(RESTJSONError) -> String? {
-        guard position < bytes.count, bytes[position] == 0x7B else {
-            _ = try value(depth: depth)
-            return nil
-        }
-        var vr: String? = nil
-        var binary = false
-        var text = ""
-        try members(depth: depth) { name, parser throws(RESTJSONError) in
-            switch name {
-            case "vr":
-                vr = try parser.value(depth: depth + 1).stringValue
-            case "InlineBinary", "BulkDataURI":
-                binary = true
-                _ = try parser.value(depth: depth + 1)
-            case "Value":
-                text = try parser.mainDicomTagsValues(depth: depth + 1)
-            default:
-                _ = try parser.value(depth: depth + 1)
-            }
-        }
-        guard let vr, vr != "SQ", !binary else { return nil }
-        return text
-    }
-
-    /// The values of an attribute's "Value" as one `MainDicomTags` string ("" when it is not
-    /// an array).
-    private mutating func mainDicomTagsValues(depth: Int) throws(RESTJSONError) -> String {
-        guard position < bytes.count, bytes[position] == 0x5B else {
-            _ = try value(depth: depth)
-            return ""
-        }
-        var text = ""
-        var count = 0
-        try elements(depth: depth) { parser throws(RESTJSONError) in
-            if count > 0 { text += "\\" }
-            count += 1
-            switch parser.bytes[parser.position] {
-            case 0x22: text += try parser.string()
-            case 0x2D, 0x30...0x39: text += try parser.number()
-            case 0x7B: text += try parser.personName(depth: depth + 1)
-            default: _ = try parser.value(depth: depth + 1)
-            }
-        }
-        return text
-    }
-
-    /// A DICOM JSON person name object as `Alphabetic=Ideographic=Phonetic`, trailing empty
-    /// groups dropped; a group that is not a string is empty.
-    private mutating func personName(depth: Int) throws(RESTJSONError) -> String {
-        var groups = ["", "", ""]
-        try members(depth: depth) { name, parser throws(RESTJSONError) in
-            let group = try parser.value(depth: depth + 1).stringValue ?? ""
-            switch name {
-            case "Alphabetic": groups[0] = group
-            case "Ideographic": groups[1] = group
-            case "Phonetic": groups[2] = group
-            default: break
-            }
-        }
-        while groups.count > 1, groups.last == "" { groups.removeLast() }
-        return groups.joined(separator: "=")
-    }
-}
-
 extension Tag {
-    /// A DICOM JSON key: eight hex digits, read straight from the text; other spellings go
-    /// through `init(hexString:)`, which the stored JSON never needs.
-    init?(dicomJSONKey key: String) {
-        var value: UInt32 = 0
-        var digits = 0
-        for b in key.utf8 {
-            let d: UInt8
-            switch b {
-            case 0x30...0x39: d = b - 0x30
-            case 0x41...0x46: d = b - 0x41 + 10
-            case 0x61...0x66: d = b - 0x61 + 10
-            default: self.init(hexString: key); return
-            }
-            value = value << 4 | UInt32(d)
-            digits += 1
-        }
-        guard digits == 8 else { self.init(hexString: key); return }
-        self.init(value)
-    }
-
-    /// Orthanc's `DicomTag::Format`: `0010,0010`, lower-case hex.
-    var orthancFormat: String {
-        func hex4(_ v: UInt16) -> String {
-            let s = String(v, radix: 16)
-            return String(repeating: "0", count: 4 - s.count) + s
-        }
-        return hex4(group) + "," + hex4(element)
-    }
-
     /// Parses `0010,0010`, `0010-0010`, `(0010,0010)` or `00100010`.
     init?(orthancFormat text: String) {
         var t = Substring(text)

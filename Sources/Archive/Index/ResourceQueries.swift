@@ -80,7 +80,18 @@ public enum ResourceQueries {
         var rows = try statement.rows([.integer(Int64(limit ?? -1)), .integer(Int64(max(0, since)))]) { row in
             summary(level, row)
         }
-        for i in rows.indices { rows[i].childIDs = try childIDs(level, rowID: rows[i].rowID, on: db) }
+        try attachChildIDs(&rows, on: db)
+        return rows
+    }
+
+    /// Resources of a level by row id, in the order given, with their parents and children; ids
+    /// without a row are left out. A few statements for the whole list, not two per resource.
+    public static func resources(_ level: ResourceLevel, rowIDs: [Int64], on db: SQLiteConnection) throws -> [ResourceSummary] {
+        let found = try db.statement(selectSQL(level) + " WHERE x.id IN (SELECT value FROM json_each(?))")
+            .rows([.text(jsonArray(rowIDs))]) { summary(level, $0) }
+        let byRowID = Dictionary(found.map { ($0.rowID, $0) }, uniquingKeysWith: { first, _ in first })
+        var rows = rowIDs.compactMap { byRowID[$0] }
+        try attachChildIDs(&rows, on: db)
         return rows
     }
 
@@ -158,9 +169,10 @@ public enum ResourceQueries {
 
     /// Runs a query (`QueryMatcher`) and loads each match as a resource, in the same snapshot.
     public static func find(_ query: Query, on db: SQLiteConnection) throws -> [FoundResource] {
-        try QueryMatcher.run(query, on: db).compactMap { match in
-            try resource(match.level, rowID: match.rowID, on: db).map { FoundResource(match: match, resource: $0) }
-        }
+        let matches = try QueryMatcher.run(query, on: db)
+        let resources = try resources(query.level, rowIDs: matches.map(\.rowID), on: db)
+        let byRowID = Dictionary(resources.map { ($0.rowID, $0) }, uniquingKeysWith: { first, _ in first })
+        return matches.compactMap { match in byRowID[match.rowID].map { FoundResource(match: match, resource: $0) } }
     }
 
     /// The version of the index schema (`/system`'s `DatabaseVersion`).
@@ -238,6 +250,28 @@ public enum ResourceQueries {
         guard var result = try db.statement(sql).rows([key], { summary(level, $0) }).first else { return nil }
         result.childIDs = try childIDs(level, rowID: result.rowID, on: db)
         return result
+    }
+
+    /// Fills `childIDs` of resources of one level with one statement for all of them.
+    static func attachChildIDs(_ resources: inout [ResourceSummary], on db: SQLiteConnection) throws {
+        guard let level = resources.first?.level, let child = level.child else { return }
+        var children: [Int64: [String]] = [:]
+        children.reserveCapacity(resources.count)
+        let statement = try db.statement("""
+            SELECT \(parentColumn(child)), public_id FROM \(child.table)
+            WHERE \(parentColumn(child)) IN (SELECT value FROM json_each(?)) ORDER BY id
+            """)
+        try statement.bind([.text(jsonArray(resources.map(\.rowID)))])
+        while try statement.step() {
+            children[statement.int64(0), default: []].append(statement.text(1) ?? "")
+        }
+        for i in resources.indices { resources[i].childIDs = children[resources[i].rowID] ?? [] }
+    }
+
+    /// Row ids as a JSON array, bound as one argument and read with `json_each`: a list of any
+    /// length in one statement.
+    static func jsonArray(_ rowIDs: [Int64]) -> String {
+        "[" + rowIDs.map(String.init).joined(separator: ",") + "]"
     }
 
     static func childIDs(_ level: ResourceLevel, rowID: Int64, on db: SQLiteConnection) throws -> [String] {

@@ -16,6 +16,8 @@ public struct InstanceRecord: Sendable {
 
     /// DICOM JSON of each level's attributes (`ResourceLevel.attributes`).
     public var levelTags: [ResourceLevel: String]
+    /// Orthanc's `MainDicomTags` of each level, as the index stores them (`MainDicomTags.json`).
+    public var mainDicomTags: [ResourceLevel: String]
     /// The header (everything before Pixel Data) as DICOM JSON without bulk data, deflated.
     public var compressedHeader: [UInt8]
     /// Column values of the main keys, decoded.
@@ -66,6 +68,7 @@ public struct InstanceRecord: Sendable {
             tags[level] = encoder.encode(subset)
         }
         levelTags = tags
+        mainDicomTags = tags.mapValues { MainDicomTags.json(fromDICOMJSON: $0) }
         // Bulk values (binary data over 1 KiB) are left out of the stored header: metadata
         // answers point to them with BulkDataURIs built from the instance.
         let headerEncoder = DICOMJSONEncoder(bulkDataThreshold: 1024) { _, _ in "" }

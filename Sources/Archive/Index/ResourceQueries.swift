@@ -6,10 +6,10 @@ public struct ResourceSummary: Sendable, Hashable {
     public var level: ResourceLevel
     public var rowID: Int64
     public var publicID: String
-    /// DICOM JSON of the level's attributes (`ResourceLevel.attributes`).
-    public var tags: String
-    /// DICOM JSON of the patient's attributes (studies only: Orthanc's `PatientMainDicomTags`).
-    public var patientTags: String?
+    /// Orthanc's `MainDicomTags`, as the index stores them: compact JSON (`MainDicomTags`).
+    public var mainDicomTags: String
+    /// The patient's `MainDicomTags` (studies only: Orthanc's `PatientMainDicomTags`).
+    public var patientMainDicomTags: String?
     /// The parent resource's public ID (nil for a patient).
     public var parentID: String?
     /// The children's public IDs, in the order they were indexed (empty for an instance).
@@ -80,7 +80,18 @@ public enum ResourceQueries {
         var rows = try statement.rows([.integer(Int64(limit ?? -1)), .integer(Int64(max(0, since)))]) { row in
             summary(level, row)
         }
-        for i in rows.indices { rows[i].childIDs = try childIDs(level, rowID: rows[i].rowID, on: db) }
+        try attachChildIDs(&rows, on: db)
+        return rows
+    }
+
+    /// Resources of a level by row id, in the order given, with their parents and children; ids
+    /// without a row are left out. A few statements for the whole list, not two per resource.
+    public static func resources(_ level: ResourceLevel, rowIDs: [Int64], on db: SQLiteConnection) throws -> [ResourceSummary] {
+        let found = try db.statement(selectSQL(level) + " WHERE x.id IN (SELECT value FROM json_each(?))")
+            .rows([.text(jsonArray(rowIDs))]) { summary(level, $0) }
+        let byRowID = Dictionary(found.map { ($0.rowID, $0) }, uniquingKeysWith: { first, _ in first })
+        var rows = rowIDs.compactMap { byRowID[$0] }
+        try attachChildIDs(&rows, on: db)
         return rows
     }
 
@@ -158,9 +169,10 @@ public enum ResourceQueries {
 
     /// Runs a query (`QueryMatcher`) and loads each match as a resource, in the same snapshot.
     public static func find(_ query: Query, on db: SQLiteConnection) throws -> [FoundResource] {
-        try QueryMatcher.run(query, on: db).compactMap { match in
-            try resource(match.level, rowID: match.rowID, on: db).map { FoundResource(match: match, resource: $0) }
-        }
+        let matches = try QueryMatcher.run(query, on: db)
+        let resources = try resources(query.level, rowIDs: matches.map(\.rowID), on: db)
+        let byRowID = Dictionary(resources.map { ($0.rowID, $0) }, uniquingKeysWith: { first, _ in first })
+        return matches.compactMap { match in byRowID[match.rowID].map { FoundResource(match: match, resource: $0) } }
     }
 
     /// The version of the index schema (`/system`'s `DatabaseVersion`).
@@ -201,18 +213,18 @@ public enum ResourceQueries {
     // MARK: - SQL
 
     /// Selects one level's row `x` with its parent's public ID (and for studies the patient's
-    /// tags); column layout read by `summary`.
+    /// main tags); column layout read by `summary`.
     static func selectSQL(_ level: ResourceLevel) -> String {
         switch level {
         case .patient:
-            "SELECT x.id, x.public_id, x.tags, x.last_update, NULL, NULL FROM patients x"
+            "SELECT x.id, x.public_id, x.main_dicom_tags, x.last_update, NULL, NULL FROM patients x"
         case .study:
-            "SELECT x.id, x.public_id, x.tags, x.last_update, p.public_id, p.tags FROM studies x JOIN patients p ON p.id = x.patient"
+            "SELECT x.id, x.public_id, x.main_dicom_tags, x.last_update, p.public_id, p.main_dicom_tags FROM studies x JOIN patients p ON p.id = x.patient"
         case .series:
-            "SELECT x.id, x.public_id, x.tags, x.last_update, p.public_id, NULL FROM series x JOIN studies p ON p.id = x.study"
+            "SELECT x.id, x.public_id, x.main_dicom_tags, x.last_update, p.public_id, NULL FROM series x JOIN studies p ON p.id = x.study"
         case .instance:
             """
-            SELECT x.id, x.public_id, x.tags, NULL, p.public_id, NULL, x.file_hash, x.file_size, x.instance_number,
+            SELECT x.id, x.public_id, x.main_dicom_tags, NULL, p.public_id, NULL, x.file_hash, x.file_size, x.instance_number,
                 x.sop_instance_uid, x.sop_class_uid, x.transfer_syntax_uid, x.received_at, x.origin
             FROM instances x JOIN series p ON p.id = x.series
             """
@@ -228,8 +240,9 @@ public enum ResourceQueries {
                                     transferSyntaxUID: row.text(11) ?? "", receivedAt: row.text(12) ?? "",
                                     origin: row.text(13) ?? "")
         }
-        return ResourceSummary(level: level, rowID: row.int64(0), publicID: row.text(1) ?? "", tags: row.text(2) ?? "{}",
-                               patientTags: row.isNull(5) ? nil : row.text(5), parentID: row.isNull(4) ? nil : row.text(4),
+        return ResourceSummary(level: level, rowID: row.int64(0), publicID: row.text(1) ?? "",
+                               mainDicomTags: row.text(2) ?? "{}", patientMainDicomTags: row.isNull(5) ? nil : row.text(5),
+                               parentID: row.isNull(4) ? nil : row.text(4),
                                childIDs: [], lastUpdate: row.isNull(3) ? nil : row.text(3), file: file)
     }
 
@@ -237,6 +250,28 @@ public enum ResourceQueries {
         guard var result = try db.statement(sql).rows([key], { summary(level, $0) }).first else { return nil }
         result.childIDs = try childIDs(level, rowID: result.rowID, on: db)
         return result
+    }
+
+    /// Fills `childIDs` of resources of one level with one statement for all of them.
+    static func attachChildIDs(_ resources: inout [ResourceSummary], on db: SQLiteConnection) throws {
+        guard let level = resources.first?.level, let child = level.child else { return }
+        var children: [Int64: [String]] = [:]
+        children.reserveCapacity(resources.count)
+        let statement = try db.statement("""
+            SELECT \(parentColumn(child)), public_id FROM \(child.table)
+            WHERE \(parentColumn(child)) IN (SELECT value FROM json_each(?)) ORDER BY id
+            """)
+        try statement.bind([.text(jsonArray(resources.map(\.rowID)))])
+        while try statement.step() {
+            children[statement.int64(0), default: []].append(statement.text(1) ?? "")
+        }
+        for i in resources.indices { resources[i].childIDs = children[resources[i].rowID] ?? [] }
+    }
+
+    /// Row ids as a JSON array, bound as one argument and read with `json_each`: a list of any
+    /// length in one statement.
+    static func jsonArray(_ rowIDs: [Int64]) -> String {
+        "[" + rowIDs.map(String.init).joined(separator: ",") + "]"
     }
 
     static func childIDs(_ level: ResourceLevel, rowID: Int64, on db: SQLiteConnection) throws -> [String] {

@@ -5,10 +5,15 @@
 /// PS3.4 C.6 and QIDO-RS); each level also keeps the DICOM JSON of its own attributes (`tags`)
 /// to answer queries and REST calls without opening files, and each instance its whole header as
 /// deflated DICOM JSON without bulk data.
+///
+/// Version 2 adds `main_dicom_tags` to every level: Orthanc's `MainDicomTags` as compact JSON
+/// (`MainDicomTags`), derived from `tags` at ingest so REST answers need no conversion.
 enum Schema {
-    struct Migration {
+    struct Migration: Sendable {
         let version: Int
         let sql: String
+        /// Runs after `sql`, in the same transaction: fills what SQL alone cannot compute.
+        var fill: (@Sendable (SQLiteConnection) throws -> Void)? = nil
     }
 
     static let migrations: [Migration] = [
@@ -90,6 +95,9 @@ enum Schema {
                 date TEXT NOT NULL
             );
             """),
+        Migration(version: 2, sql: ResourceLevel.allCases.map {
+            "ALTER TABLE \($0.table) ADD COLUMN main_dicom_tags TEXT NOT NULL DEFAULT '{}';"
+        }.joined(separator: "\n"), fill: fillMainDicomTags),
     ]
 
     static var currentVersion: Int { migrations.last!.version }
@@ -104,7 +112,26 @@ enum Schema {
         for migration in migrations where migration.version > version {
             try db.transaction {
                 try db.execute(migration.sql)
+                try migration.fill?(db)
                 try db.execute("PRAGMA user_version = \(migration.version)")
+            }
+        }
+    }
+
+    /// Version 2: every row's `main_dicom_tags` from its `tags`, a thousand rows at a time (a
+    /// large index does not fit in memory at once).
+    static func fillMainDicomTags(_ db: SQLiteConnection) throws {
+        for level in ResourceLevel.allCases {
+            let select = try db.prepare("SELECT id, tags FROM \(level.table) WHERE id > ? ORDER BY id LIMIT 1000")
+            let update = try db.prepare("UPDATE \(level.table) SET main_dicom_tags = ? WHERE id = ?")
+            var last: Int64 = 0
+            while true {
+                let rows = try select.rows([.integer(last)]) { ($0.int64(0), $0.text(1) ?? "{}") }
+                guard let end = rows.last?.0 else { break }
+                for (id, tags) in rows {
+                    try update.run([.text(MainDicomTags.json(fromDICOMJSON: tags)), .integer(id)])
+                }
+                last = end
             }
         }
     }

@@ -212,7 +212,7 @@ public struct RESTErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 /// Response helpers.
 enum RESTResponse {
     static func json(_ value: RESTJSON, status: HTTPResponse.Status = .ok) -> Response {
-        let buffer = ByteBuffer(string: value.text)
+        let buffer = ByteBuffer(bytes: value.bytes)
         return Response(status: status,
                         headers: [.contentType: "application/json", .contentLength: String(buffer.readableBytes)],
                         body: .init(byteBuffer: buffer))

@@ -11,6 +11,10 @@ enum RESTJSON: Sendable, Equatable {
     case string(String)
     case array([RESTJSON])
     case object([String: RESTJSON])
+    /// An object of string members already written as compact JSON with sorted keys (the
+    /// index's stored `MainDicomTags`): copied as it is, or laid out as `.object` would be when
+    /// pretty-printed, without parsing it. Never produced by `parse`.
+    case compactObject(String)
 
     static func int(_ value: some BinaryInteger) -> RESTJSON { .number(String(value)) }
     static func optional(_ value: String?) -> RESTJSON { value.map { .string($0) } ?? .null }
@@ -69,7 +73,7 @@ enum RESTJSON: Sendable, Equatable {
         case .number: "a number"
         case .string: "a string"
         case .array: "an array"
-        case .object: "an object"
+        case .object, .compactObject: "an object"
         }
     }
 
@@ -77,12 +81,15 @@ enum RESTJSON: Sendable, Equatable {
 
     /// Pretty-printed with sorted keys, three-space indents; arrays of a few scalars stay on one
     /// line (jsoncpp's layout, which Orthanc answers with).
-    var text: String {
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// `text` as UTF-8, without going through a `String` (answers of several megabytes).
+    var bytes: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         write(into: &out, indent: 0)
         out.append(0x0A)
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// Without any whitespace.
@@ -96,14 +103,14 @@ enum RESTJSON: Sendable, Equatable {
         switch self {
         case .array(let items):
             if items.isEmpty { out.append(contentsOf: "[]".utf8); return }
-            if items.allSatisfy(\.isScalar) {
-                let parts = items.map(\.compactText)
-                if parts.reduce(0, { $0 + $1.utf8.count + 2 }) + indent < 74 {
-                    out.append(contentsOf: "[ ".utf8)
-                    out.append(contentsOf: parts.joined(separator: ", ").utf8)
-                    out.append(contentsOf: " ]".utf8)
-                    return
+            if Self.fitsOnOneLine(items, indent: indent) {
+                out.append(contentsOf: "[ ".utf8)
+                for (i, item) in items.enumerated() {
+                    if i > 0 { out.append(contentsOf: ", ".utf8) }
+                    item.writeCompact(into: &out)
                 }
+                out.append(contentsOf: " ]".utf8)
+                return
             }
             out.append(contentsOf: "[\n".utf8)
             for (i, item) in items.enumerated() {
@@ -128,8 +135,62 @@ enum RESTJSON: Sendable, Equatable {
             }
             Self.pad(&out, indent)
             out.append(0x7D)
+        case .compactObject(let json):
+            Self.writeStyled(compactObject: json, indent: indent, into: &out)
         default:
             writeCompact(into: &out)
+        }
+    }
+
+    /// Lays out a compact object of strings as `write` lays out `.object`: only the bytes outside
+    /// strings (`{`, `:`, `,`, `}`) change; each string is copied whole, as it is escaped.
+    private static func writeStyled(compactObject json: String, indent: Int, into out: inout [UInt8]) {
+        var json = json
+        json.withUTF8 { bytes in
+            guard bytes.count > 2 else { out.append(contentsOf: bytes); return }  // "{}"
+            var i = 0
+            while i < bytes.count {
+                let b = bytes[i]
+                switch b {
+                case 0x22:
+                    // Up to the closing quote, stepping over escaped characters.
+                    var end = i + 1
+                    while end < bytes.count, bytes[end] != 0x22 { end += bytes[end] == 0x5C ? 2 : 1 }
+                    end = min(end + 1, bytes.count)
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<end]))
+                    i = end
+                    continue
+                case 0x7B: out.append(contentsOf: "{\n".utf8); pad(&out, indent + 3)
+                case 0x3A: out.append(contentsOf: " : ".utf8)
+                case 0x2C: out.append(contentsOf: ",\n".utf8); pad(&out, indent + 3)
+                case 0x7D: out.append(0x0A); pad(&out, indent); out.append(0x7D)
+                default: out.append(b)
+                }
+                i += 1
+            }
+        }
+    }
+
+    /// jsoncpp writes an array of scalars on one line when it stays under 74 columns: each
+    /// item's compact text plus ", " (counted as 2 per item), plus the indent.
+    private static func fitsOnOneLine(_ items: [RESTJSON], indent: Int) -> Bool {
+        var width = indent
+        for item in items {
+            guard let length = item.scalarLength else { return false }
+            width += length + 2
+            if width >= 74 { return false }
+        }
+        return true
+    }
+
+    /// The compact text's length of a scalar, nil for arrays and objects.
+    private var scalarLength: Int? {
+        switch self {
+        case .null: 4
+        case .bool(let b): b ? 4 : 5
+        case .number(let text): text.utf8.count
+        case .string(let s): Self.escapedLength(s)
+        case .array, .object, .compactObject: nil
         }
     }
 
@@ -155,13 +216,8 @@ enum RESTJSON: Sendable, Equatable {
                 members[key]!.writeCompact(into: &out)
             }
             out.append(0x7D)
-        }
-    }
-
-    private var isScalar: Bool {
-        switch self {
-        case .array, .object: false
-        default: true
+        case .compactObject(let json):
+            out.append(contentsOf: json.utf8)
         }
     }
 
@@ -169,22 +225,49 @@ enum RESTJSON: Sendable, Equatable {
         out.append(contentsOf: repeatElement(0x20, count: n))
     }
 
+    /// Bytes that `writeString` escapes: quote, backslash and the control characters.
+    private static func needsEscape(_ b: UInt8) -> Bool { b < 0x20 || b == 0x22 || b == 0x5C }
+
+    /// Runs without escapes are copied whole: most strings (IDs, UIDs, names) have none.
     private static func writeString(_ s: String, into out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
+        var s = s
         out.append(0x22)
-        for b in s.utf8 {
-            switch b {
-            case 0x22: out.append(0x5C); out.append(0x22)
-            case 0x5C: out.append(0x5C); out.append(0x5C)
-            case 0x0A: out.append(0x5C); out.append(0x6E)
-            case 0x0D: out.append(0x5C); out.append(0x72)
-            case 0x09: out.append(0x5C); out.append(0x74)
-            case 0..<0x20:
-                out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-            default: out.append(b)
+        s.withUTF8 { utf8 in
+            var runStart = 0
+            for (i, b) in utf8.enumerated() where needsEscape(b) {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+                appendEscape(b, into: &out)
+                runStart = i + 1
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
         }
         out.append(0x22)
+    }
+
+    private static func appendEscape(_ b: UInt8, into out: inout [UInt8]) {
+        switch b {
+        case 0x22: out.append(0x5C); out.append(0x22)
+        case 0x5C: out.append(0x5C); out.append(0x5C)
+        case 0x0A: out.append(0x5C); out.append(0x6E)
+        case 0x0D: out.append(0x5C); out.append(0x72)
+        case 0x09: out.append(0x5C); out.append(0x74)
+        default:
+            let hex: StaticString = "0123456789abcdef"
+            out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex.utf8Start[Int(b >> 4)], hex.utf8Start[Int(b & 0xF)]])
+        }
+    }
+
+    /// The length of `writeString`'s output for `s`.
+    private static func escapedLength(_ s: String) -> Int {
+        var length = 2
+        for b in s.utf8 {
+            switch b {
+            case 0x22, 0x5C, 0x0A, 0x0D, 0x09: length += 2
+            case 0..<0x20: length += 6
+            default: length += 1
+            }
+        }
+        return length
     }
 }
 
@@ -217,7 +300,12 @@ extension RESTJSON {
         func error(_ reason: String) -> RESTJSONError { RESTJSONError(reason: reason, offset: position) }
 
         mutating func skipWhitespace() {
-            while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+            while position < bytes.count {
+                switch bytes[position] {
+                case 0x20, 0x09, 0x0A, 0x0D: position += 1
+                default: return
+                }
+            }
         }
 
         mutating func value(depth: Int) throws(RESTJSONError) -> RESTJSON {
@@ -306,7 +394,18 @@ extension RESTJSON {
 
         mutating func string() throws(RESTJSONError) -> String {
             position += 1
-            var out: [UInt8] = []
+            // Most strings have no escapes: taken whole up to the closing quote.
+            let start = position
+            while position < bytes.count {
+                let b = bytes[position]
+                if b == 0x22 {
+                    position += 1
+                    return String(decoding: bytes[start..<position - 1], as: UTF8.self)
+                }
+                if b == 0x5C || b < 0x20 { break }
+                position += 1
+            }
+            var out = Array(bytes[start..<position])
             while true {
                 guard position < bytes.count else { throw error("unterminated string") }
                 let b = bytes[position]

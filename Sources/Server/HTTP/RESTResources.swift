@@ -17,18 +17,18 @@ struct RESTFormatter: Sendable {
     /// - Series: `Instances`, `ParentStudy`, `Status`, `ExpectedNumberOfInstances`
     /// - Instance: `FileSize`, `FileUuid`, `IndexInSeries`, `ParentSeries` (no stability)
     func resource(_ r: ResourceSummary, now: Int = Int(time(nil))) -> RESTJSON {
-        var o: [String: RESTJSON] = [
-            "ID": .string(r.publicID),
-            "Type": .string(r.level.rawValue),
-            "MainDicomTags": .object(Self.mainDicomTags(r.tags)),
-            "Labels": .array([]),
-        ]
+        var o: [String: RESTJSON] = [:]
+        o.reserveCapacity(12)
+        o["ID"] = .string(r.publicID)
+        o["Type"] = .string(r.level.rawValue)
+        o["MainDicomTags"] = .compactObject(r.mainDicomTags)
+        o["Labels"] = .array([])
         switch r.level {
         case .patient:
             o["Studies"] = .strings(r.childIDs)
         case .study:
             o["ParentPatient"] = .optional(r.parentID)
-            o["PatientMainDicomTags"] = .object(Self.mainDicomTags(r.patientTags ?? "{}"))
+            o["PatientMainDicomTags"] = .compactObject(r.patientMainDicomTags ?? "{}")
             o["Series"] = .strings(r.childIDs)
         case .series:
             o["ParentStudy"] = .optional(r.parentID)
@@ -78,31 +78,10 @@ struct RESTFormatter: Sendable {
         return now - Int(timegm(&t))
     }
 
-    /// Orthanc's `MainDicomTags`: keyword → string value (multiple values joined with `\`,
-    /// person names as `Alphabetic=Ideographic=Phonetic`), from a level's DICOM JSON.
-    /// Attributes present but empty give "", as in Orthanc; sequences and binary values are
-    /// left out.
+    /// Orthanc's `MainDicomTags` from a level's DICOM JSON (the conversion the index applies at
+    /// ingest), for `RequestedTags`.
     static func mainDicomTags(_ dicomJSON: String) -> [String: RESTJSON] {
-        guard let parsed = try? RESTJSON.parse(dicomJSON), let attributes = parsed.objectValue else { return [:] }
-        var out: [String: RESTJSON] = [:]
-        for (key, attribute) in attributes {
-            guard let tag = Tag(hexString: key), let vr = attribute["vr"]?.stringValue, vr != "SQ",
-                  attribute["InlineBinary"] == nil, attribute["BulkDataURI"] == nil else { continue }
-            let values = attribute["Value"]?.arrayValue ?? []
-            let text = values.map { value -> String in
-                switch value {
-                case .string(let s): return s
-                case .number(let n): return n
-                case .object(let pn):
-                    var groups = ["Alphabetic", "Ideographic", "Phonetic"].map { pn[$0]?.stringValue ?? "" }
-                    while groups.count > 1, groups.last == "" { groups.removeLast() }
-                    return groups.joined(separator: "=")
-                default: return ""
-                }
-            }.joined(separator: "\\")
-            out[tagName(tag) ?? tag.orthancFormat] = .string(text)
-        }
-        return out
+        MainDicomTags.values(fromDICOMJSON: dicomJSON).mapValues { .string($0) }
     }
 
     /// The dictionary keyword (DCMTK's tag name, which Orthanc shows), nil for private and
@@ -237,15 +216,6 @@ struct RESTFormatter: Sendable {
 }
 
 extension Tag {
-    /// Orthanc's `DicomTag::Format`: `0010,0010`, lower-case hex.
-    var orthancFormat: String {
-        func hex4(_ v: UInt16) -> String {
-            let s = String(v, radix: 16)
-            return String(repeating: "0", count: 4 - s.count) + s
-        }
-        return hex4(group) + "," + hex4(element)
-    }
-
     /// Parses `0010,0010`, `0010-0010`, `(0010,0010)` or `00100010`.
     init?(orthancFormat text: String) {
         var t = Substring(text)

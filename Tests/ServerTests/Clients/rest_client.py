@@ -59,6 +59,40 @@ def expect(directory):
     print(json.dumps(out))
 
 
+def json_string(text):
+    """A JSON string escaped as jsoncpp (and SwiftPACS) write it: UTF-8 kept, control characters escaped."""
+    named = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    return '"' + "".join(named.get(ch) or (f"\\u{ord(ch):04x}" if ord(ch) < 0x20 else ch) for ch in text) + '"'
+
+
+def styled(value, indent=0):
+    """jsoncpp's StyledWriter layout, which Orthanc answers with: sorted keys, three-space indents,
+    arrays of scalars on one line while they stay under 74 columns."""
+    def scalar(v):
+        if v is None:
+            return "null"
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return json_string(v)
+        return str(v)
+    pad = " " * (indent + 3)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        members = [f"{pad}{json_string(k)} : {styled(value[k], indent + 3)}" for k in sorted(value)]
+        return "{\n" + ",\n".join(members) + "\n" + " " * indent + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        if all(not isinstance(v, (dict, list)) for v in value):
+            parts = [scalar(v) for v in value]
+            if sum(len(p.encode()) + 2 for p in parts) + indent < 74:
+                return "[ " + ", ".join(parts) + " ]"
+        return "[\n" + ",\n".join(pad + styled(v, indent + 3) for v in value) + "\n" + " " * indent + "]"
+    return scalar(value)
+
+
 class Checks:
     def __init__(self):
         self.failures = []
@@ -199,6 +233,12 @@ def scenario(base, directory, work):
     c.equal(get(f"/instances/{ct['instance']}/study").json()["Type"], "Study", "instance's study")
     c.equal(get(f"/series/{ct['series']}/study").json()["ID"], ct["study"], "series' study")
 
+    # Byte for byte as Orthanc lays its answers out (jsoncpp), for every kind of resource object.
+    for path in ["/patients?expand", "/studies?expand", "/series?expand", "/instances?expand",
+                 f"/studies/{ct['study']}", f"/instances/{ct['instance']}", f"/patients/{ct['patient']}/series"]:
+        r = get(path)
+        c.equal(r.content.decode(), styled(r.json()) + "\n", f"{path} laid out as jsoncpp's StyledWriter")
+
     # --- tags ---------------------------------------------------------------------------
     tags = get(f"/instances/{ct['instance']}/tags").json()
     c.equal(tags.get("0010,0010"), {"Name": "PatientName", "Type": "String", "Value": "CompressedSamples^CT1"},
@@ -248,6 +288,8 @@ def scenario(base, directory, work):
                 "RequestedTags": ["PatientName", "NumberOfStudyRelatedInstances", "ModalitiesInStudy"]})
     c.equal(req[0].get("RequestedTags"), {"PatientName": "CompressedSamples^CT1", "NumberOfStudyRelatedInstances": "5",
                                           "ModalitiesInStudy": "CT"}, "RequestedTags")
+    r = s.post(base + "/tools/find", json={"Level": "Study", "Query": {}, "Expand": True, "RequestedTags": ["StudyDate"]})
+    c.equal(r.content.decode(), styled(r.json()) + "\n", "expanded find laid out as jsoncpp's StyledWriter")
 
     bad = find({"Level": "Study", "Query": {"NoSuchKeyword": "x"}}, 400)
     c.check("NoSuchKeyword" in bad.get("Message", ""), f"unknown keyword named: {bad}")

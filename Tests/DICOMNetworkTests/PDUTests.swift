@@ -5,7 +5,7 @@ import DICOMNetwork
 
 // MARK: - Fixtures and what they decode to
 
-private struct FixtureCase: Sendable, CustomTestStringConvertible {
+struct FixtureCase: Sendable, CustomTestStringConvertible {
     var name: String
     var bytes: [UInt8]
     var pdu: PDU
@@ -40,7 +40,7 @@ private func commandData(_ bytes: [UInt8]) -> ByteBuffer {
     ByteBuffer(bytes: bytes[12...])
 }
 
-private let fixtureCases: [FixtureCase] = [
+let fixtureCases: [FixtureCase] = [
     FixtureCase(
         name: "dcmtk echoscu A-ASSOCIATE-RQ",
         bytes: PDUFixtures.echoscuAssociateRQ,
@@ -241,7 +241,7 @@ private func decodingError(_ bytes: [UInt8], maximumPDataLength: UInt32 = 16384)
     }
 }
 
-private func encode(_ pdu: PDU) throws -> [UInt8] {
+func encode(_ pdu: PDU) throws -> [UInt8] {
     var buffer = ByteBuffer()
     try PDUEncoder().encode(pdu, into: &buffer)
     return Array(buffer.readableBytesView)
@@ -827,7 +827,7 @@ struct PDUTests {
 // MARK: - Random PDUs and mutations
 
 /// SplitMix64: small, seeded, the same on every platform.
-private struct SeededGenerator: RandomNumberGenerator {
+struct SeededGenerator: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

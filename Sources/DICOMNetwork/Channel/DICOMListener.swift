@@ -40,13 +40,13 @@ public final class DICOMListener: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
-            // Reads grow up to 1 MiB: a C-STORE stream then costs few syscalls, and few
-            // 128 KiB P-DATA PDUs have to be stitched together (copied) from two reads.
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 1 << 20))
+            // Reads grow up to 256 KiB, so a C-STORE stream costs few syscalls; P-DATA is passed
+            // on as it arrives (streamsPData), so no PDU waits whole in memory.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16384, maximum: 256 << 10))
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(ByteToMessageHandler(PDUDecoder(maximumPDataLength: maximumPData)))
+                    try sync.addHandler(ByteToMessageHandler(PDUDecoder(maximumPDataLength: maximumPData, streamsPData: true)))
                     try sync.addHandler(MessageToByteHandler(PDUEncoder()))
                     try sync.addHandler(IdleStateHandler(readTimeout: timeout))
                     try sync.addHandler(IdleTimeoutHandler(seconds: timeout.nanoseconds / 1_000_000_000))

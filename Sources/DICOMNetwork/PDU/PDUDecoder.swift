@@ -28,13 +28,38 @@ public struct PDUDecoder: ByteToMessageDecoder, Sendable {
     public var maximumPDataLength: UInt32
     /// The longest PDU-length field accepted for an A-ASSOCIATE-RQ or -AC.
     public var maximumAssociationPDULength: UInt32
+    /// When true, the channel handler passes a P-DATA-TF on as its bytes arrive, one
+    /// `.pData([value])` per piece of a presentation data value, instead of waiting for the whole
+    /// PDU: a receiver then never holds a PDU in one piece, and no bytes are copied to stitch a
+    /// PDU together from several reads. Only the last piece of a value keeps its "last fragment"
+    /// bit, so the message assembler sees the same bytes, in more fragments. The checks are the
+    /// same as for a whole PDU, made as each header arrives.
+    public var streamsPData: Bool
+    /// The P-DATA-TF being streamed, if one is under way.
+    private var pData: PDataProgress?
+
+    /// Where a streamed P-DATA-TF stands.
+    struct PDataProgress {
+        /// PDU-length field, for error messages.
+        let length: UInt32
+        /// Bytes of the PDU consumed so far, counting its 6-byte header.
+        var offset = 6
+        /// The value being passed on: its context, its message control header, its bytes to come.
+        var value: (contextID: UInt8, controlHeader: UInt8, remaining: Int)?
+        var remainingInPDU: Int { 6 + Int(length) - offset }
+    }
+
+    /// The smallest piece of a presentation data value passed on before its end has arrived.
+    static let minimumStreamedPiece = 8192
 
     public init(
         maximumPDataLength: UInt32,
-        maximumAssociationPDULength: UInt32 = PDUDecoder.defaultMaximumAssociationPDULength
+        maximumAssociationPDULength: UInt32 = PDUDecoder.defaultMaximumAssociationPDULength,
+        streamsPData: Bool = false
     ) {
         self.maximumPDataLength = maximumPDataLength
         self.maximumAssociationPDULength = maximumAssociationPDULength
+        self.streamsPData = streamsPData
     }
 
     /// The longest PDU-length field accepted for a PDU of `type`.
@@ -84,9 +109,58 @@ public struct PDUDecoder: ByteToMessageDecoder, Sendable {
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let pdu = try decodePDU(from: &buffer) else { return .needMoreData }
+        let decoded = streamsPData ? try decodeStreaming(from: &buffer) : try decodePDU(from: &buffer)
+        guard let pdu = decoded else { return .needMoreData }
         context.fireChannelRead(Self.wrapInboundOut(pdu))
         return .continue
+    }
+
+    /// `decodePDU`, except that a P-DATA-TF comes out piece by piece (see `streamsPData`).
+    public mutating func decodeStreaming(from buffer: inout ByteBuffer) throws(PDUDecodingError) -> PDU? {
+        guard var progress = pData else {
+            guard buffer.readableBytes >= 6, buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == PDUType.pData.rawValue,
+                  let length = buffer.getInteger(at: buffer.readerIndex + 2, as: UInt32.self)
+            else { return try decodePDU(from: &buffer) }
+            let limit = limit(for: .pData)
+            guard length <= limit else {
+                throw PDUDecodingError(.pduTooLong(length: length, limit: limit), pduType: PDUType.pData.rawValue, offset: 2)
+            }
+            guard length > 0 else { throw PDUDecodingError(.missingItem(nil), pduType: PDUType.pData.rawValue, offset: 6) }
+            buffer.moveReaderIndex(forwardBy: 6)
+            pData = PDataProgress(length: length)
+            return try decodeStreaming(from: &buffer)
+        }
+        func failure(_ problem: PDUDecodingError.Problem, at offset: Int) -> PDUDecodingError {
+            PDUDecodingError(problem, pduType: PDUType.pData.rawValue, offset: offset)
+        }
+        if progress.value == nil {
+            // A PDV item header: item length (4 bytes), presentation context ID, message control header.
+            guard progress.remainingInPDU >= 6 else {
+                throw failure(.truncatedItemHeader(remaining: progress.remainingInPDU), at: progress.offset)
+            }
+            guard buffer.readableBytes >= 6, let itemLength = buffer.readInteger(as: UInt32.self),
+                  let contextID = buffer.readInteger(as: UInt8.self), let controlHeader = buffer.readInteger(as: UInt8.self)
+            else { return nil }
+            let length = Int(itemLength)
+            guard length >= 2 else { throw failure(.invalidItemLength(length), at: progress.offset) }
+            guard length <= progress.remainingInPDU - 4 else {
+                throw failure(.itemOverrun(length: length, remaining: progress.remainingInPDU - 4), at: progress.offset)
+            }
+            progress.offset += 6
+            progress.value = (contextID, controlHeader, length - 2)
+        }
+        let value = progress.value!
+        let count = min(buffer.readableBytes, value.remaining)
+        guard count == value.remaining || count >= Self.minimumStreamedPiece, let data = buffer.readSlice(length: count) else {
+            pData = progress
+            return nil
+        }
+        let isEnd = count == value.remaining
+        progress.offset += count
+        progress.value = isEnd ? nil : (value.contextID, value.controlHeader, value.remaining - count)
+        pData = isEnd && progress.remainingInPDU == 0 ? nil : progress
+        return .pData([PresentationDataValue(presentationContextID: value.contextID, isCommand: value.controlHeader & 0x01 != 0,
+                                             isLast: isEnd && value.controlHeader & 0x02 != 0, data: data)])
     }
 
     public mutating func decodeLast(
@@ -95,6 +169,12 @@ public struct PDUDecoder: ByteToMessageDecoder, Sendable {
         seenEOF: Bool
     ) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
+        if seenEOF, let progress = pData {
+            let received = progress.offset + buffer.readableBytes
+            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+            throw PDUDecodingError(.truncatedPDU(received: received, expected: 6 + Int(progress.length)),
+                                   pduType: PDUType.pData.rawValue, offset: received)
+        }
         if seenEOF, buffer.readableBytes > 0, let typeByte = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) {
             let expected = buffer.getInteger(at: buffer.readerIndex + 2, as: UInt32.self).map { 6 + Int($0) } ?? 6
             let received = buffer.readableBytes

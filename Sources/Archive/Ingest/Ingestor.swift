@@ -72,7 +72,8 @@ public final class Ingestor: Sendable {
         let origin = stream.origin
         let prefix = stream.prefix
         let expected = stream.expected
-        let file = stream.takeFile()
+        var file = stream.takeFile()
+        file.finishWriting()
         let size = file.size
         let hash = file.currentHash
 

@@ -163,10 +163,10 @@ public struct PendingFile: ~Copyable {
     }
 
     public mutating func write<C: Collection>(_ bytes: C) throws where C.Element == UInt8 {
-        let done = try bytes.withContiguousStorageIfAvailable { buffer in
+        let written: Void? = try bytes.withContiguousStorageIfAvailable { buffer in
             try write(UnsafeRawBufferPointer(buffer))
         }
-        if done == nil { try Array(bytes).withUnsafeBytes { try write($0) } }
+        if written == nil { try Array(bytes).withUnsafeBytes { try write($0) } }
     }
 
     public mutating func write(_ buffer: UnsafeRawBufferPointer) throws {
@@ -179,6 +179,15 @@ public struct PendingFile: ~Copyable {
             _ = Self.syncFileRange(fd, Int64(writebackStart), Int64(size - writebackStart), Self.syncFileRangeWrite)
             writebackStart = size
         }
+    }
+
+    /// After the last byte: starts writing what is left to disk, so that the data is on its way
+    /// while the object is parsed and indexed, and the fsync in `commit` mostly waits for the
+    /// inode and the flush.
+    public mutating func finishWriting() {
+        guard store.sync, size > writebackStart else { return }
+        _ = Self.syncFileRange(fd, Int64(writebackStart), Int64(size - writebackStart), Self.syncFileRangeWrite)
+        writebackStart = size
     }
 
     /// Bytes from here on have not been handed to the disk yet.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import Testing
 @testable import Archive
@@ -127,6 +128,35 @@ func count(_ archive: Archive, _ table: String) throws -> Int {
             let distinct = Set(results.map(\.sopInstanceUID))
             #expect(results.filter { $0.status == .success }.count == distinct.count)
             #expect(try count(archive, "instances") == distinct.count)
+        }
+    }
+
+    @Test func aFileThatCannotBeMadeDurableFailsOnlyItsOwnWrite() async throws {
+        try await withTemporaryArchive { archive, dir in
+            // A real descriptor (fsync succeeds) and a closed one (fsync fails with EBADF), in one batch.
+            let good = open(dir + "/good", O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+            let bad = open(dir + "/bad", O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+            close(bad)
+            final class Ran: Sendable { let names = Mutex<[String]>([]) }
+            let ran = Ran()
+            let writes = [("good", good), ("bad", bad)].map { name, fd in
+                Task { () -> Result<String, any Error> in
+                    let file = StoredFile(hash: name, size: 0, path: dir + "/" + name, fd: fd)
+                    do {
+                        return .success(try await archive.index.write(durable: file) { _ in
+                            ran.names.withLock { $0.append(name) }
+                            return name
+                        })
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+            }
+            let a = await writes[0].value, b = await writes[1].value
+            #expect((try? a.get()) == "good")
+            guard case .failure(let error) = b else { Issue.record("the bad file's write succeeded"); return }
+            #expect("\(error)".contains("fsync of \(dir)/bad failed"))
+            #expect(ran.names.withLock { $0 } == ["good"], "the body of a write whose file is not durable never runs")
         }
     }
 

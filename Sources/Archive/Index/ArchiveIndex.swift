@@ -55,7 +55,15 @@ public final class ArchiveIndex: Sendable {
     /// with every other write queued meanwhile, inside its own savepoint so a failure rolls back
     /// only its own changes.
     public func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try await writer.submit(body)
+        try await writer.submit(durable: nil, body)
+    }
+
+    /// Like `write`, for the row of a stored file: the file is made durable first, together with
+    /// the other files of the same batch (in parallel), and `body` runs only if that succeeded.
+    /// One hand-off to the writer covers both the fsync and the commit.
+    public func write<T: Sendable>(durable file: StoredFile,
+                                   _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await writer.submit(durable: file, body)
     }
 }
 
@@ -73,6 +81,8 @@ final class IndexWriter: Sendable {
     private let state = Mutex<(pending: [Job], flushing: Bool)>(([], false))
 
     struct Job: Sendable {
+        /// Made durable before the batch's transaction; the job fails if that fails.
+        let durable: StoredFile?
         let body: @Sendable (SQLiteConnection) throws -> any Sendable
         let continuation: CheckedContinuation<any Sendable, any Error>
     }
@@ -81,10 +91,10 @@ final class IndexWriter: Sendable {
         self.db = db
     }
 
-    func submit<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    func submit<T: Sendable>(durable: StoredFile?, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         let result = try await withCheckedThrowingContinuation { (c: CheckedContinuation<any Sendable, any Error>) in
             let startFlush = state.withLock { state in
-                state.pending.append(Job(body: { try body($0) }, continuation: c))
+                state.pending.append(Job(durable: durable, body: { try body($0) }, continuation: c))
                 if state.flushing { return false }
                 state.flushing = true
                 return true
@@ -104,8 +114,25 @@ final class IndexWriter: Sendable {
                 return batch
             }
             if batch.isEmpty { return }
-            Self.commit(batch, on: db)
+            let durable = Self.makeDurable(batch)
+            if !durable.isEmpty { Self.commit(durable, on: db) }
         }
+    }
+
+    /// fsyncs the batch's files, in parallel when there are several (their device flushes then
+    /// merge), and fails the jobs whose file could not be made durable; returns the others.
+    private static func makeDurable(_ batch: [Job]) -> [Job] {
+        let files = batch.indices.filter { batch[$0].durable != nil }
+        guard !files.isEmpty else { return batch }
+        let failures = Mutex<[Int: any Error]>([:])
+        DispatchQueue.concurrentPerform(iterations: files.count) { i in
+            let index = files[i]
+            do { try batch[index].durable!.makeDurable() } catch { failures.withLock { $0[index] = error } }
+        }
+        let failed = failures.withLock { $0 }
+        guard !failed.isEmpty else { return batch }
+        for (index, error) in failed { batch[index].continuation.resume(throwing: error) }
+        return batch.indices.filter { failed[$0] == nil }.map { batch[$0] }
     }
 
     /// One transaction for the batch, one savepoint per job. Results are handed out only after

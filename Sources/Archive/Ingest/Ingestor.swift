@@ -126,9 +126,9 @@ public final class Ingestor: Sendable {
         let outcome: StoreOutcome
         do {
             defer { inFlight.withLock { $0[hash]! -= 1; if $0[hash] == 0 { $0[hash] = nil } } }
-            _ = try await file.commit()
+            let stored = try file.commit()
             let overwrite = overwriteInstances
-            outcome = try await index.write { db in try IndexStore.store(record, overwrite: overwrite, on: db) }
+            outcome = try await index.write(durable: stored) { db in try IndexStore.store(record, overwrite: overwrite, on: db) }
         } catch let e as ArchiveError {
             releaseIfUnreferenced([hash])
             throw e

@@ -13,11 +13,11 @@ import Glibc
 /// path and are stored once.
 ///
 /// Durability (when `sync`, Orthanc's `SyncStorageArea`): each file is fsync'd after its rename
-/// and before its index row is written, on a thread made for blocking calls (never the
-/// cooperative pool). An fsync flushes only that file's data, so concurrent stores flush in
-/// parallel and their device flushes merge; unlike syncfs(2) it does not also wait for every
-/// other dirty page of the filesystem. On journalling filesystems (ext4, xfs) the fsync after the
-/// rename also commits the new directory entry.
+/// and before its index row is written, by the index writer for a whole batch at once, in
+/// parallel, never on the cooperative pool (`StoredFile`, `ArchiveIndex.write(durable:_:)`). An
+/// fsync flushes only that file's data, so concurrent stores' device flushes merge; unlike
+/// syncfs(2) it does not also wait for every other dirty page of the filesystem. On journalling
+/// filesystems (ext4, xfs) the fsync after the rename also commits the new directory entry.
 public struct HashedFileStore: Sendable {
     public let root: String
     public let sync: Bool
@@ -44,11 +44,13 @@ public struct HashedFileStore: Sendable {
         try PendingFile(store: self)
     }
 
-    /// Stores `bytes` in one go.
+    /// Stores `bytes` in one go (durably when the store syncs).
     public func write(_ bytes: [UInt8]) async throws -> (hash: String, size: Int) {
         var file = try beginWrite()
         try file.write(bytes)
-        return try await file.commit()
+        let stored = try file.commit()
+        try await BlockingIO.run { try stored.makeDurable() }
+        return (stored.hash, stored.size)
     }
 
     public func read(hash: String) throws -> [UInt8] {
@@ -218,16 +220,20 @@ public struct PendingFile: ~Copyable {
     /// The hash the file will be stored under, without committing it.
     public var currentHash: String { HashedFileStore.hex(hasher.finalize()) }
 
-    /// Moves the file to its content-hash path and, when the store syncs, makes it durable.
-    public consuming func commit() async throws -> (hash: String, size: Int) {
+    /// Moves the file to its content-hash path. It is durable once the returned `StoredFile` is
+    /// (`makeDurable`): the index writer does that for a whole batch of ingests, just before
+    /// committing their rows.
+    public consuming func commit() throws -> StoredFile {
         let hash = HashedFileStore.hex(hasher.finalize())
         let fd = self.fd
         self.fd = -1
-        defer { close(fd) }
         let target = store.path(forHash: hash)
         if access(target, F_OK) == 0 {
-            unlink(temporaryPath)  // the same bytes are already stored
-            return (hash, size)
+            // The same bytes are already stored (perhaps by an ingest whose fsync is still to
+            // come): this ingest syncs the stored file itself before acknowledging.
+            close(fd)
+            unlink(temporaryPath)
+            return StoredFile(hash: hash, size: size, path: target, fd: store.sync ? open(target, O_RDONLY | O_CLOEXEC) : -1)
         }
         var moved = rename(temporaryPath, target) == 0
         if !moved && errno == ENOENT {
@@ -237,6 +243,7 @@ public struct PendingFile: ~Copyable {
             let parent = String(bucket.dropLast(3))
             if mkdir(parent, 0o755) != 0 && errno != EEXIST || mkdir(bucket, 0o755) != 0 && errno != EEXIST {
                 let reason = String(cString: strerror(errno))
+                close(fd)
                 unlink(temporaryPath)
                 throw ArchiveError.storage("cannot create directory \(bucket): \(reason)")
             }
@@ -244,11 +251,12 @@ public struct PendingFile: ~Copyable {
         }
         if !moved {
             let reason = String(cString: strerror(errno))
+            close(fd)
             unlink(temporaryPath)
             throw ArchiveError.storage("cannot move the file into place: \(reason)")
         }
-        if store.sync { try await BlockingIO.fsync(fd, path: target) }
-        return (hash, size)
+        if !store.sync { close(fd) }
+        return StoredFile(hash: hash, size: size, path: target, fd: store.sync ? fd : -1)
     }
 
     /// Abandons the file.
@@ -259,20 +267,33 @@ public struct PendingFile: ~Copyable {
     }
 }
 
-/// Blocking system calls (fsync) run on GCD threads, not on Swift's cooperative pool, whose few
-/// threads must never wait on a disk.
+/// A file in its content path, with the descriptor its fsync needs while it is still due.
+/// Whoever holds it calls `makeDurable` exactly once (it closes the descriptor, whether the fsync
+/// succeeds or not).
+public struct StoredFile: Sendable {
+    public let hash: String
+    public let size: Int
+    public let path: String
+    /// -1 when there is nothing to sync (the store does not sync, or the file could not be opened).
+    let fd: Int32
+
+    public func makeDurable() throws {
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        if fsync(fd) != 0 {
+            throw ArchiveError.storage("fsync of \(path) failed: \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// Blocking system calls run on GCD threads, not on Swift's cooperative pool, whose few threads
+/// must never wait on a disk.
 enum BlockingIO {
     private static let queue = DispatchQueue(label: "swiftpacs.blocking-io", attributes: .concurrent)
 
-    static func fsync(_ fd: Int32, path: String) async throws {
+    static func run(_ work: @escaping @Sendable () throws -> Void) async throws {
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-            queue.async {
-                if Glibc.fsync(fd) == 0 {
-                    done.resume()
-                } else {
-                    done.resume(throwing: ArchiveError.storage("fsync of \(path) failed: \(String(cString: strerror(errno)))"))
-                }
-            }
+            queue.async { done.resume(with: Result { try work() }) }
         }
     }
 }

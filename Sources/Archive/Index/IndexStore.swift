@@ -197,7 +197,9 @@ public enum Timestamp {
         var t = time(nil)
         var tm = tm()
         gmtime_r(&t, &tm)
-        return String(format: "%04d%02d%02dT%02d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                      tm.tm_hour, tm.tm_min, tm.tm_sec)
+        // strftime rather than String(format:): this runs for every stored instance.
+        var buffer = [CChar](repeating: 0, count: 20)
+        let count = strftime(&buffer, buffer.count, "%Y%m%dT%H%M%S", &tm)
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -72,8 +72,9 @@ public final class ArchiveIndex: Sendable {
 ///
 /// A lock and a serial queue rather than an actor: a write costs one hand-off to the queue and
 /// one back to the caller, which matters when a single client stores hundreds of instances per
-/// second and waits for each. SQLite work runs on the queue, off the cooperative thread pool,
-/// because it blocks on disk writes (and on the fsyncs of WAL checkpoints).
+/// second and waits for each. The batch's file fsyncs and its SQLite work run on the queue (and
+/// on GCD's threads for parallel fsyncs), off the cooperative thread pool, because they block
+/// on the disk.
 final class IndexWriter: Sendable {
     private let db: SQLiteConnection
     private let queue = DispatchQueue(label: "swiftpacs.index-writer")

@@ -192,8 +192,8 @@ func count(_ archive: Archive, _ table: String) throws -> Int {
         try await withTemporaryArchive { archive, dir in
             // A file that reached the store but not the index (a crash between rename and commit),
             // an unreadable one, and a leftover temporary.
-            let orphan = try await archive.store.write(try testFile("MR_small.dcm"))
-            let garbage = try await archive.store.write(Array("garbage".utf8))
+            let orphan = try archive.store.write(try testFile("MR_small.dcm"))
+            let garbage = try archive.store.write(Array("garbage".utf8))
             FileManager.default.createFile(atPath: archive.store.temporaryDirectory + "/leftover", contents: Data([1, 2, 3]))
             let report = await archive.recover(force: true)
             #expect(report.removedTemporaryFiles == ["leftover"])

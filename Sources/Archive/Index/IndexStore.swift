@@ -46,40 +46,37 @@ enum IndexStore {
         }
 
         let now = r.receivedAt
-        // Each public ID is a SHA-1 of the UID chain: computed once here.
-        let (patientPublicID, studyPublicID, seriesPublicID, instancePublicID) =
-            (r.patientPublicID, r.studyPublicID, r.seriesPublicID, r.instancePublicID)
         let patient = try upsert(
             "INSERT INTO patients (public_id, patient_id, patient_name, patient_birth_date, patient_sex, tags, main_dicom_tags, last_update) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [.text(patientPublicID), .text(r.patientID), r.columns["patient_name"] ?? .null,
+            [.text(r.patientPublicID), .text(r.patientID), r.columns["patient_name"] ?? .null,
              r.columns["patient_birth_date"] ?? .null, r.columns["patient_sex"] ?? .null,
              .text(r.levelTags[.patient] ?? "{}"), .text(r.mainDicomTags[.patient] ?? "{}"), .text(now)],
-            level: .patient, publicID: patientPublicID, now: now, on: db)
+            level: .patient, publicID: r.patientPublicID, now: now, on: db)
         let study = try upsert(
             "INSERT INTO studies (public_id, patient, study_instance_uid, study_date, study_time, accession_number, study_id, study_description, referring_physician_name, tags, main_dicom_tags, last_update) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [.text(studyPublicID), .integer(patient), .text(r.studyInstanceUID), r.columns["study_date"] ?? .null,
+            [.text(r.studyPublicID), .integer(patient), .text(r.studyInstanceUID), r.columns["study_date"] ?? .null,
              r.columns["study_time"] ?? .null, r.columns["accession_number"] ?? .null, r.columns["study_id"] ?? .null,
              r.columns["study_description"] ?? .null, r.columns["referring_physician_name"] ?? .null,
              .text(r.levelTags[.study] ?? "{}"), .text(r.mainDicomTags[.study] ?? "{}"), .text(now)],
-            level: .study, publicID: studyPublicID, now: now, on: db)
+            level: .study, publicID: r.studyPublicID, now: now, on: db)
         let series = try upsert(
             "INSERT INTO series (public_id, study, series_instance_uid, modality, series_number, series_date, series_time, series_description, body_part_examined, tags, main_dicom_tags, last_update) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [.text(seriesPublicID), .integer(study), .text(r.seriesInstanceUID), r.columns["modality"] ?? .null,
+            [.text(r.seriesPublicID), .integer(study), .text(r.seriesInstanceUID), r.columns["modality"] ?? .null,
              r.columns["series_number"] ?? .null, r.columns["series_date"] ?? .null, r.columns["series_time"] ?? .null,
              r.columns["series_description"] ?? .null, r.columns["body_part_examined"] ?? .null,
              .text(r.levelTags[.series] ?? "{}"), .text(r.mainDicomTags[.series] ?? "{}"), .text(now)],
-            level: .series, publicID: seriesPublicID, now: now, on: db)
+            level: .series, publicID: r.seriesPublicID, now: now, on: db)
         try db.statement("""
             INSERT INTO instances (public_id, series, sop_instance_uid, sop_class_uid, instance_number, file_hash,
                 file_size, transfer_syntax_uid, received_at, origin, tags, main_dicom_tags, header)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).run([.text(instancePublicID), .integer(series), .text(r.sopInstanceUID), .text(r.sopClassUID),
+            """).run([.text(r.instancePublicID), .integer(series), .text(r.sopInstanceUID), .text(r.sopClassUID),
                       r.columns["instance_number"] ?? .null, .text(r.fileHash), .integer(Int64(r.fileSize)),
                       .text(r.transferSyntaxUID), .text(now), .text(r.origin), .text(r.levelTags[.instance] ?? "{}"),
                       .text(r.mainDicomTags[.instance] ?? "{}"), .blob(r.compressedHeader)])
-        try logChange("NewInstance", .instance, instancePublicID, now, on: db)
-        return StoreOutcome(status: .success, instancePublicID: instancePublicID, seriesPublicID: seriesPublicID,
-                            studyPublicID: studyPublicID, patientPublicID: patientPublicID,
+        try logChange("NewInstance", .instance, r.instancePublicID, now, on: db)
+        return StoreOutcome(status: .success, instancePublicID: r.instancePublicID, seriesPublicID: r.seriesPublicID,
+                            studyPublicID: r.studyPublicID, patientPublicID: r.patientPublicID,
                             releasedFileHash: released, fileHash: r.fileHash)
     }
 

@@ -23,15 +23,12 @@ public struct InstanceRecord: Sendable {
     /// Column values of the main keys, decoded.
     public var columns: [String: SQLiteValue]
 
-    public var patientPublicID: String { ResourceID.patient(patientID: patientID) }
-    public var studyPublicID: String { ResourceID.study(patientID: patientID, studyUID: studyInstanceUID) }
-    public var seriesPublicID: String {
-        ResourceID.series(patientID: patientID, studyUID: studyInstanceUID, seriesUID: seriesInstanceUID)
-    }
-    public var instancePublicID: String {
-        ResourceID.instance(patientID: patientID, studyUID: studyInstanceUID, seriesUID: seriesInstanceUID,
-                            sopInstanceUID: sopInstanceUID)
-    }
+    /// Orthanc's public IDs (SHA-1 of the UID chain), computed once at init: every store uses
+    /// each of them several times.
+    public let patientPublicID: String
+    public let studyPublicID: String
+    public let seriesPublicID: String
+    public let instancePublicID: String
 
     public func publicID(_ level: ResourceLevel) -> String {
         switch level {
@@ -59,6 +56,11 @@ public struct InstanceRecord: Sendable {
         self.fileSize = fileSize
         self.origin = origin
         self.receivedAt = receivedAt
+        patientPublicID = ResourceID.patient(patientID: patientID)
+        studyPublicID = ResourceID.study(patientID: patientID, studyUID: studyInstanceUID)
+        seriesPublicID = ResourceID.series(patientID: patientID, studyUID: studyInstanceUID, seriesUID: seriesInstanceUID)
+        instancePublicID = ResourceID.instance(patientID: patientID, studyUID: studyInstanceUID, seriesUID: seriesInstanceUID,
+                                               sopInstanceUID: sopInstanceUID)
 
         let encoder = DICOMJSONEncoder(bulkDataThreshold: 0, bulkDataURI: nil)
         var tags: [ResourceLevel: String] = [:]

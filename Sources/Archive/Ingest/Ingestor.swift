@@ -32,7 +32,7 @@ public final class Ingestor: Sendable {
     /// the whole header, parsed up to Pixel Data (from the temporary file when the header is
     /// longer), whose length is then checked against the file size. Keeping only a prefix spares
     /// a copy of every pixel byte on the hot path.
-    public static let inMemoryLimit = 64 << 10
+    public static let headerPrefixLimit = 64 << 10
 
     let usedBytes: Mutex<Int>
     /// Hashes of files written but not yet indexed: never removed from under an ingest.
@@ -221,7 +221,7 @@ public final class Ingestor: Sendable {
 }
 
 /// A streamed ingest in progress: bytes are written to the temporary file as they come, and the
-/// first `Ingestor.inMemoryLimit` bytes are also kept for parsing.
+/// first `Ingestor.headerPrefixLimit` bytes are also kept for parsing.
 public struct IngestStream: ~Copyable {
     var file: PendingFile?
     let origin: String
@@ -244,8 +244,8 @@ public struct IngestStream: ~Copyable {
             throw .storage("\(error)")
         }
         size += bytes.count
-        if prefix.count < Ingestor.inMemoryLimit {
-            prefix.append(contentsOf: bytes.prefix(Ingestor.inMemoryLimit - prefix.count))
+        if prefix.count < Ingestor.headerPrefixLimit {
+            prefix.append(contentsOf: bytes.prefix(Ingestor.headerPrefixLimit - prefix.count))
         }
     }
 

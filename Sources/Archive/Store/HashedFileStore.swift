@@ -44,12 +44,13 @@ public struct HashedFileStore: Sendable {
         try PendingFile(store: self)
     }
 
-    /// Stores `bytes` in one go (durably when the store syncs).
-    public func write(_ bytes: [UInt8]) async throws -> (hash: String, size: Int) {
+    /// Stores `bytes` in one go, durably when the store syncs (blocks on the fsync: for tools and
+    /// tests, not for the ingest path, whose fsyncs the index writer does).
+    public func write(_ bytes: [UInt8]) throws -> (hash: String, size: Int) {
         var file = try beginWrite()
         try file.write(bytes)
         let stored = try file.commit()
-        try await BlockingIO.run { try stored.makeDurable() }
+        try stored.makeDurable()
         return (stored.hash, stored.size)
     }
 
@@ -117,11 +118,6 @@ public struct HashedFileStore: Sendable {
         } catch {
             throw ArchiveError.storage("cannot create directory \(path): \(error)")
         }
-    }
-
-    static func fsyncDirectory(_ path: String) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 { fsync(fd); close(fd) }
     }
 }
 
@@ -282,18 +278,6 @@ public struct StoredFile: Sendable {
         defer { close(fd) }
         if fsync(fd) != 0 {
             throw ArchiveError.storage("fsync of \(path) failed: \(String(cString: strerror(errno)))")
-        }
-    }
-}
-
-/// Blocking system calls run on GCD threads, not on Swift's cooperative pool, whose few threads
-/// must never wait on a disk.
-enum BlockingIO {
-    private static let queue = DispatchQueue(label: "swiftpacs.blocking-io", attributes: .concurrent)
-
-    static func run(_ work: @escaping @Sendable () throws -> Void) async throws {
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-            queue.async { done.resume(with: Result { try work() }) }
         }
     }
 }

@@ -79,6 +79,15 @@ public struct PDUDecoder: ByteToMessageDecoder, Sendable {
     /// PDU cannot be accepted; after an error the connection must be aborted, and how much of
     /// `buffer` was consumed is unspecified.
     public func decodePDU(from buffer: inout ByteBuffer) throws(PDUDecodingError) -> PDU? {
+        guard let (type, length) = try header(of: buffer) else { return nil }
+        let total = 6 + Int(length)
+        guard buffer.readableBytes >= total, let pdu = buffer.readSlice(length: total) else { return nil }
+        return try PDUParser.parse(pdu, type: type)
+    }
+
+    /// The type and length of the PDU starting at `buffer`'s reader index, checked against the
+    /// type's rules and limits; nil (consuming nothing) until the 6 header bytes are in.
+    func header(of buffer: ByteBuffer) throws(PDUDecodingError) -> (type: PDUType, length: UInt32)? {
         let start = buffer.readerIndex
         guard buffer.readableBytes >= 6,
               let typeByte = buffer.getInteger(at: start, as: UInt8.self),
@@ -103,9 +112,7 @@ public struct PDUDecoder: ByteToMessageDecoder, Sendable {
         guard length <= limit else {
             throw PDUDecodingError(.pduTooLong(length: length, limit: limit), pduType: typeByte, offset: 2)
         }
-        let total = 6 + Int(length)
-        guard buffer.readableBytes >= total, let pdu = buffer.readSlice(length: total) else { return nil }
-        return try PDUParser.parse(pdu, type: type)
+        return (type, length)
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
@@ -118,13 +125,7 @@ public struct PDUDecoder: ByteToMessageDecoder, Sendable {
     /// `decodePDU`, except that a P-DATA-TF comes out piece by piece (see `streamsPData`).
     public mutating func decodeStreaming(from buffer: inout ByteBuffer) throws(PDUDecodingError) -> PDU? {
         guard var progress = pData else {
-            guard buffer.readableBytes >= 6, buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == PDUType.pData.rawValue,
-                  let length = buffer.getInteger(at: buffer.readerIndex + 2, as: UInt32.self)
-            else { return try decodePDU(from: &buffer) }
-            let limit = limit(for: .pData)
-            guard length <= limit else {
-                throw PDUDecodingError(.pduTooLong(length: length, limit: limit), pduType: PDUType.pData.rawValue, offset: 2)
-            }
+            guard let (type, length) = try header(of: buffer), type == .pData else { return try decodePDU(from: &buffer) }
             guard length > 0 else { throw PDUDecodingError(.missingItem(nil), pduType: PDUType.pData.rawValue, offset: 6) }
             buffer.moveReaderIndex(forwardBy: 6)
             pData = PDataProgress(length: length)

@@ -128,6 +128,11 @@ import Testing
                     let (badStatus, _) = try await server.curlJSON(["-X", "POST", "--data-binary", #"{"Timeout": "soon"}"#,
                                                                     server.url("/modalities/scp/echo")])
                     #expect(badStatus == 400)
+                    // Options SwiftPACS refuses on purpose, with Orthanc's "not implemented" code and a reason.
+                    let (checkFindStatus, checkFind) = try await server.curlJSON(["-X", "POST", "--data-binary", #"{"CheckFind": true}"#,
+                                                                                  server.url("/modalities/scp/echo")])
+                    #expect(checkFindStatus == 400)
+                    #expect((checkFind["Message"] as? String ?? "").contains("C-FIND SCU"), "\(checkFind)")
                     let (unknownStatus, _) = try await server.curlJSON(["-X", "POST", server.url("/modalities/nobody/echo")])
                     #expect(unknownStatus == 404)
 
@@ -199,6 +204,12 @@ import Testing
                     server.url("/modalities/scp/store"),
                 ])
                 #expect(asyncStatus == 400)
+                let (commitmentStatus, commitment) = try await server.curlJSON([
+                    "-X", "POST", "--data-binary", #"{"Resources": ["\#(study.studyID)"], "StorageCommitment": true}"#,
+                    server.url("/modalities/scp/store"),
+                ])
+                #expect(commitmentStatus == 400)
+                #expect((commitment["Message"] as? String ?? "").contains("StorageCommitment"), "\(commitment)")
             }
 
             // A peer that takes uncompressed syntaxes only: the JPEG 2000 instance fails, with

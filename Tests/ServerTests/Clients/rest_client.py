@@ -158,6 +158,11 @@ def scenario(base, directory, work):
     c.equal(r.status_code, 200, "gzip upload")
     c.equal(r.json().get("ID"), ids_of(gz_ds)["instance"], "gzip upload ID")
     c.equal(get(f"/instances/{ids_of(gz_ds)['instance']}/file").content, gz_bytes, "gzip upload stored inflated")
+    br_ds, br_bytes = variant(ct_bytes)
+    r = s.post(base + "/instances", data=br_bytes, headers={"Content-Encoding": "br"})
+    c.equal(r.status_code, 415, "unsupported Content-Encoding")
+    c.check("Content-Encoding" in r.json().get("Message", ""), f"415 says why: {r.text}")
+    c.equal(s.get(base + f"/instances/{ids_of(br_ds)['instance']}").status_code, 404, "refused upload stored nothing")
 
     zip_series = generate_uid()
     zipped = [variant(ct_bytes, zip_series) for _ in range(3)]

@@ -74,17 +74,28 @@ import Testing
             let expected = try ResourceLevel.allCases.map { try archive.index.resources($0) }
             #expect(expected.allSatisfy { !$0.isEmpty })
 
-            // Back to version 1: the same rows without the column.
+            // Back to version 1: the same rows without the column, and the parent indexes of
+            // version 1 instead of version 3's covering ones.
             let v1 = try SQLiteConnection(path: archive.index.path)
             for level in ResourceLevel.allCases {
                 try v1.execute("ALTER TABLE \(level.table) DROP COLUMN main_dicom_tags")
             }
+            try v1.execute("""
+                DROP INDEX studies_children; CREATE INDEX studies_patient ON studies(patient);
+                DROP INDEX series_children; CREATE INDEX series_study ON series(study);
+                DROP INDEX instances_children; CREATE INDEX instances_series ON instances(series);
+                """)
             try v1.execute("PRAGMA user_version = 1")
 
             let migrated = try ArchiveIndex(path: archive.index.path)
             #expect(try migrated.read { try $0.scalarInt("PRAGMA user_version") } == Int64(Schema.currentVersion))
             #expect(try ResourceLevel.allCases.map { try migrated.resources($0) } == expected)
             try migrated.read { db in try expectStoredMainDicomTagsMatchTags(db) }
+            let indexes = try migrated.read { db in
+                try db.statement("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'").rows { $0.text(0) ?? "" }
+            }
+            #expect(Set(indexes).isSuperset(of: ["studies_children", "series_children", "instances_children"]), "\(indexes)")
+            #expect(Set(indexes).isDisjoint(with: ["studies_patient", "series_study", "instances_series"]), "\(indexes)")
         }
     }
 

@@ -257,15 +257,21 @@ public enum ResourceQueries {
         guard let level = resources.first?.level, let child = level.child else { return }
         var children: [Int64: [String]] = [:]
         children.reserveCapacity(resources.count)
-        let statement = try db.statement("""
-            SELECT \(parentColumn(child)), public_id FROM \(child.table)
-            WHERE \(parentColumn(child)) IN (SELECT value FROM json_each(?)) ORDER BY id
-            """)
+        let statement = try db.statement(childrenSQL(child))
         try statement.bind([.text(jsonArray(resources.map(\.rowID)))])
         while try statement.step() {
             children[statement.int64(0), default: []].append(statement.text(1) ?? "")
         }
         for i in resources.indices { resources[i].childIDs = children[resources[i].rowID] ?? [] }
+    }
+
+    /// The children of a list of parents (row ids as a JSON array), each parent's in the order
+    /// they came: read from the `<level>_children` covering index alone, without a sort.
+    static func childrenSQL(_ child: ResourceLevel) -> String {
+        """
+        SELECT \(parentColumn(child)), public_id FROM \(child.table)
+        WHERE \(parentColumn(child)) IN (SELECT value FROM json_each(?)) ORDER BY \(parentColumn(child)), id
+        """
     }
 
     /// Row ids as a JSON array, bound as one argument and read with `json_each`: a list of any

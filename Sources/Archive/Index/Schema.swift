@@ -98,6 +98,19 @@ enum Schema {
         Migration(version: 2, sql: ResourceLevel.allCases.map {
             "ALTER TABLE \($0.table) ADD COLUMN main_dicom_tags TEXT NOT NULL DEFAULT '{}';"
         }.joined(separator: "\n"), fill: fillMainDicomTags),
+        // Version 3: a resource's children listed from the index alone, in the order they came.
+        // Listings with children (`expand`, a series' Instances) read (parent, id, public_id)
+        // from these covering indexes instead of visiting every child's row, whose header blob
+        // spreads a series' instances over hundreds of pages. Each replaces the index on the
+        // parent column alone, which it also serves (foreign keys, cascading deletes).
+        Migration(version: 3, sql: """
+            CREATE INDEX studies_children ON studies(patient, id, public_id);
+            DROP INDEX studies_patient;
+            CREATE INDEX series_children ON series(study, id, public_id);
+            DROP INDEX series_study;
+            CREATE INDEX instances_children ON instances(series, id, public_id);
+            DROP INDEX instances_series;
+            """),
     ]
 
     static var currentVersion: Int { migrations.last!.version }

@@ -395,9 +395,25 @@ import Testing
 
     @Test func deflateRoundTripOfOddSizes() throws {
         var rng = SplitMix64(seed: 99)
-        for size in [0, 1, 2, 255, 4096, 65_537] {
+        for size in [0, 1, 2, 255, 511, 512, 513, 4096, 7_000, 32_769, 65_537] {
             let data = (0..<size).map { _ in UInt8.random(in: 0...3, using: &rng) }
             #expect(try Deflate.inflate(Deflate.deflate(data)[...]) == data)
+        }
+    }
+
+    /// The window shrinks with the input (9 to 15 bits): text with repeats at every distance
+    /// still round-trips, for every level, through the 32 KB-window inflater.
+    @Test func deflateWindowFollowsTheInputSize() throws {
+        var rng = SplitMix64(seed: 7)
+        let words = (0..<64).map { i in Array("word\(i)-\(UInt32.random(in: 0...999, using: &rng)) ".utf8) }
+        for size in [600, 3_000, 9_000, 20_000, 70_000] {
+            var text: [UInt8] = []
+            while text.count < size { text += words[Int.random(in: 0..<words.count, using: &rng)] }
+            for level: Int32 in [1, 6, 9] {
+                let packed = Deflate.deflate(text, level: level)
+                #expect(packed.count < text.count / 2, "size \(size) level \(level)")
+                #expect(try Deflate.inflate(packed[...]) == text)
+            }
         }
     }
 

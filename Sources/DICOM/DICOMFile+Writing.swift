@@ -121,9 +121,21 @@ extension DataSet {
 
 extension DataElement {
     /// A text element with its value padded to even length as the VR requires (PS3.5 §6.2).
+    ///
+    /// A character that `characterSet` (or, for VRs that do not use it, the default repertoire)
+    /// cannot represent is written as "?", as pydicom does: the bytes then always mean what the
+    /// data set's Specific Character Set says, instead of being UTF-8 that a reader would decode
+    /// as something else.
     public init(tag: Tag, vr: VR, string: String, characterSet: SpecificCharacterSet = .default) {
-        var bytes = characterSet.encode(string, vr: vr) ?? Array(string.utf8)
+        var bytes = characterSet.encode(string, vr: vr)
+            ?? characterSet.encode(Self.replacingUnencodable(string, vr: vr, characterSet), vr: vr)
+            ?? Array(String(string.unicodeScalars.map { $0.isASCII ? Character($0) : "?" }).utf8)
         if bytes.count % 2 == 1 { bytes.append(vr.paddingByte) }
         self.init(tag: tag, vr: vr, value: .bytes(bytes[...]))
+    }
+
+    /// `text` with "?" for every character the character set cannot encode on its own.
+    static func replacingUnencodable(_ text: String, vr: VR, _ characterSet: SpecificCharacterSet) -> String {
+        String(text.map { characterSet.encode(String($0), vr: vr) == nil ? "?" : $0 })
     }
 }

@@ -425,6 +425,21 @@ import Testing
         #expect(SpecificCharacterSet(terms: ["GBK"]).encode("😀", vr: .LO) == nil)
     }
 
+    /// Text elements write "?" for what the character set cannot represent (as pydicom does),
+    /// never bytes of another encoding that a reader would decode as something else.
+    @Test func textElementsReplaceWhatTheCharacterSetCannotEncode() {
+        func bytes(_ text: String, _ terms: [String], vr: VR = .PN) -> [UInt8] {
+            let element = DataElement(tag: Tag(0x0010_0010), vr: vr, string: text, characterSet: SpecificCharacterSet(terms: terms))
+            guard case .bytes(let b) = element.value else { return [] }
+            return Array(b)
+        }
+        #expect(bytes("Müller", []) == Array("M?ller".utf8))
+        #expect(bytes("Buc^Jérôme Δ", ["ISO_IR 100"]) == [0x42, 0x75, 0x63, 0x5E, 0x4A, 0xE9, 0x72, 0xF4, 0x6D, 0x65, 0x20, 0x3F])
+        #expect(bytes("山김", ["", "ISO 2022 IR 87"]) == [0x1B, 0x24, 0x42, 0x3B, 0x33, 0x1B, 0x28, 0x42, 0x3F, 0x20])
+        #expect(bytes("1.2.é", ["ISO_IR 192"], vr: .UI) == Array("1.2.?\0".utf8))
+        #expect(bytes("Wang^王", ["ISO_IR 192"]) == Array("Wang^王".utf8), "what the set can encode is unchanged")
+    }
+
     /// Text in each character set's repertoire survives encode then decode.
     @Test(arguments: [
         ([], "Doe^John \\ 12"),

@@ -31,47 +31,21 @@ public enum DIMSEService: String, Sendable, CaseIterable, Codable {
 /// A refusal: the standard's A-ASSOCIATE-RJ result/source/reason (PS3.8 Table 9-21) plus a
 /// sentence for people debugging their client.
 public struct AssociationRefusal: Sendable, Equatable, Error, CustomStringConvertible {
-    public enum Reason: Sendable, Equatable {
-        case noReasonGiven
-        case applicationContextNameNotSupported
-        case callingAETitleNotRecognized
-        case calledAETitleNotRecognized
-        case protocolVersionNotSupported
-        case temporaryCongestion
-        case localLimitExceeded
-    }
-
-    public var reason: Reason
+    /// The A-ASSOCIATE-RJ source and reason (one value: PS3.8 defines each reason for one source).
+    public var reason: AssociateRJ.Reason
     /// Permanent (1) or transient (2).
     public var isPermanent: Bool
     public var explanation: String
 
-    public init(_ reason: Reason, permanent: Bool = true, explanation: String) {
+    public init(_ reason: AssociateRJ.Reason, permanent: Bool = true, explanation: String) {
         self.reason = reason
         isPermanent = permanent
         self.explanation = explanation
     }
 
-    /// A-ASSOCIATE-RJ source and reason/diag fields.
-    public var source: UInt8 {
-        switch reason {
-        case .noReasonGiven, .applicationContextNameNotSupported, .callingAETitleNotRecognized,
-             .calledAETitleNotRecognized: 1  // DICOM UL service-user
-        case .protocolVersionNotSupported: 2  // DICOM UL service-provider (ACSE)
-        case .temporaryCongestion, .localLimitExceeded: 3  // DICOM UL service-provider (presentation)
-        }
-    }
-
-    public var reasonCode: UInt8 {
-        switch reason {
-        case .noReasonGiven: 1
-        case .applicationContextNameNotSupported: 2
-        case .callingAETitleNotRecognized: 3
-        case .calledAETitleNotRecognized: 7
-        case .protocolVersionNotSupported: 2
-        case .temporaryCongestion: 1
-        case .localLimitExceeded: 2
-        }
+    /// The A-ASSOCIATE-RJ PDU that carries this refusal.
+    public var pdu: AssociateRJ {
+        AssociateRJ(result: isPermanent ? .rejectedPermanent : .rejectedTransient, reason: reason)
     }
 
     public var description: String { explanation }

@@ -85,22 +85,8 @@ extension AssociationStateMachine {
         case invalidLocalOperation(Event)
     }
 
-    /// The Source field of an A-ABORT PDU (PS3.8 §9.3.8).
-    public enum AbortSource: UInt8, Sendable, Hashable, CaseIterable {
-        /// DICOM UL service-user (initiated abort).
-        case serviceUser = 0
-        /// DICOM UL service-provider (initiated abort).
-        case serviceProvider = 2
-    }
-
-    /// The Reason/Diag. field of an A-ABORT PDU (PS3.8 §9.3.8), also the provider reason of an
-    /// A-P-ABORT indication. Significant only with source ``AbortSource/serviceProvider``.
-    public enum AbortReason: UInt8, Sendable, Hashable, CaseIterable {
-        case notSpecified = 0
-        case unrecognizedPDU = 1
-        case unexpectedPDU = 2
-        case unrecognizedPDUParameter = 4
-        case unexpectedPDUParameter = 5
-        case invalidPDUParameterValue = 6
-    }
+    /// The A-ABORT PDU's Source and Reason/Diag. fields (the provider reason of an A-P-ABORT
+    /// indication too): the PDU's own types, so an action maps to the PDU without translation.
+    public typealias AbortSource = Abort.Source
+    public typealias AbortReason = Abort.Reason
 }

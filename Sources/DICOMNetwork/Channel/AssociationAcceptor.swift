@@ -199,10 +199,7 @@ struct AssociationAcceptor {
             refusal = (AssociateRJ(result: .rejectedPermanent, reason: .applicationContextNameNotSupported),
                        "application context \(rq.applicationContextName) is not the DICOM application context")
         } else if let denied = policy.evaluate(session.peer) {
-            refusal = (AssociateRJ(result: denied.isPermanent ? .rejectedPermanent : .rejectedTransient,
-                                   reason: AssociateRJ.Reason(source: AssociateRJ.Source(rawValue: denied.source) ?? .serviceUser,
-                                                              reason: denied.reasonCode)),
-                       denied.explanation)
+            refusal = (denied.pdu, denied.explanation)
         }
         if let (rj, why) = refusal {
             _ = session.fsm.handle(.evt8AssociateResponseReject)

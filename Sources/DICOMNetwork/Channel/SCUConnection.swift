@@ -177,10 +177,9 @@ final class SCUConnection: Sendable {
                 let next = state.withLock { $0.machine.handle(.evt14ReleaseResponse) }
                 await perform(next, cause: .local, stateBefore: .sta9CollisionRequestorAwaitingLocalReleaseResponse)
             case .sendAbort(let source, let reason):
-                var abortReason = Abort.Reason(rawValue: reason.rawValue) ?? .notSpecified
+                var abortReason = reason
                 if case .invalidPDU(let error) = cause { abortReason = error.abortReason }
-                await writeQuietly(.abort(Abort(source: Abort.Source(rawValue: source.rawValue) ?? .serviceUser,
-                                                reason: source == .serviceProvider ? abortReason : .notSpecified)))
+                await writeQuietly(.abort(Abort(source: source, reason: source == .serviceProvider ? abortReason : .notSpecified)))
             case .sendReleaseRP:
                 await writeQuietly(.releaseRP)
             case .closeTransport, .startARTIM:

@@ -56,14 +56,15 @@ let package = Package(
         ]),
         .executableTarget(name: "DICOMBenchmarks", dependencies: ["DICOM"], path: "Benchmarks/DICOMBenchmarks"),
         .executableTarget(name: "ArchiveBenchmarks", dependencies: ["Archive", "DICOM"], path: "Benchmarks/ArchiveBenchmarks"),
+        .target(name: "TestSupport", dependencies: ["DICOM"], path: "Tests/TestSupport"),
         .testTarget(name: "DICOMTests", dependencies: ["DICOM"], exclude: ["Oracle"]),
         .testTarget(name: "DICOMNetworkTests", dependencies: [
-            "DICOMNetwork", "DICOM",
+            "DICOMNetwork", "DICOM", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "DICOM"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Archive", "DICOMNetwork", "DICOM"], exclude: ["Clients"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Archive", "DICOMNetwork", "DICOM", "TestSupport"], exclude: ["Clients"]),
     ]
 )

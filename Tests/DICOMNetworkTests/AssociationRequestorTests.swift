@@ -10,6 +10,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
+import TestSupport
 
 /// The association requestor (SCU) against real peers: dcmtk's storescp and pynetdicom's, run
 /// on free ports for each test and stopped after it; received files are compared with what was
@@ -17,7 +18,7 @@ import Testing
 /// otherwise).
 @Suite struct AssociationRequestorTests {
     @Test func echoAgainstDcmtk() async throws {
-        try await SCUTest.withDcmtk(["-aet", "STORESCP"]) { port, _ in
+        try await withStorescp(["-aet", "STORESCP"]) { port, _ in
             let observer = SCUTestObserver()
             var requestor = SCUTest.requestor(port: port)
             requestor.observer = observer
@@ -50,13 +51,13 @@ import Testing
         let names = ["CT_small.dcm", "MR_small.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm", "JPEG2000.dcm",
                      "SC_rgb_rle.dcm", "rtplan.dcm", "image_dfl.dcm"]
         let files = names.map { testFiles + "/" + $0 }
-        try await SCUTest.withDcmtk(["-aet", "STORESCP", "+B", "+uf", "+xa"]) { port, directory in
+        try await withStorescp(["-aet", "STORESCP", "+B", "+uf", "+xa"]) { port, directory in
             let association = try await SCUTest.requestor(port: port).open(proposing: try SCUTest.storageContexts(files))
             for file in files {
-                let before = SCUTest.listing(directory)
+                let before = receivedFiles(in: directory)
                 let (status, comment) = try await association.store(fileAt: file)
                 #expect(status == .success, "\(file): \(status) \(comment ?? "")")
-                let received = SCUTest.listing(directory).subtracting(before)
+                let received = receivedFiles(in: directory).subtracting(before)
                 #expect(received.count == 1, "\(file): \(received)")
                 guard let copy = received.first else { continue }
                 // The deflated file is re-deflated by us: its bytes differ, its content does not.
@@ -73,7 +74,7 @@ import Testing
     @Test func storeWithSmallPDUAndUnacceptedSyntax() async throws {
         let testFiles = try await SCUTest.pydicomTestFiles()
         let ct = testFiles + "/CT_small.dcm", j2k = testFiles + "/JPEG2000.dcm", mr = testFiles + "/MR_small.dcm"
-        try await SCUTest.withDcmtk(["-aet", "STORESCP", "+B", "+uf", "-pdu", "4096"]) { port, directory in
+        try await withStorescp(["-aet", "STORESCP", "+B", "+uf", "-pdu", "4096"]) { port, directory in
             let association = try await SCUTest.requestor(port: port).open(proposing: try SCUTest.storageContexts([ct, j2k, mr]))
             #expect(association.peerMaximumPDULength == 4096)
             #expect(try await association.store(fileAt: ct).status == .success)
@@ -90,9 +91,9 @@ import Testing
             #expect(try await association.store(fileAt: mr).status == .success)
             try await association.release()
 
-            let received = SCUTest.listing(directory).sorted()
+            let received = receivedFiles(in: directory).sorted()
             #expect(received.count == 2, "\(received)")
-            let byUID = try SCUTest.filesByInstanceUID(directory)
+            let byUID = try receivedFilesByInstanceUID(in: directory)
             for original in [ct, mr] {
                 let uid = try DICOMFile(contentsOf: original, stopAt: .pixelData).dataSet.string(.sopInstanceUID) ?? ""
                 guard let copy = byUID[uid] else {
@@ -109,13 +110,13 @@ import Testing
     @Test func storeConvertsToAcceptedNativeSyntax() async throws {
         let testFiles = try await SCUTest.pydicomTestFiles()
         let files = ["CT_small.dcm", "MR_small.dcm", "MR_small_bigendian.dcm", "MR_small_implicit.dcm"].map { testFiles + "/" + $0 }
-        try await SCUTest.withDcmtk(["-aet", "STORESCP", "+B", "+uf", "+xi"]) { port, directory in
+        try await withStorescp(["-aet", "STORESCP", "+B", "+uf", "+xi"]) { port, directory in
             let association = try await SCUTest.requestor(port: port).open(proposing: try SCUTest.storageContexts(files))
             #expect(association.acceptedContexts.allSatisfy { $0.transferSyntax == "1.2.840.10008.1.2" })
             for file in files {
-                let before = SCUTest.listing(directory)
+                let before = receivedFiles(in: directory)
                 #expect(try await association.store(fileAt: file).status == .success, "\(file)")
-                guard let copy = SCUTest.listing(directory).subtracting(before).first else {
+                guard let copy = receivedFiles(in: directory).subtracting(before).first else {
                     Issue.record("\(file) not received")
                     continue
                 }
@@ -132,17 +133,17 @@ import Testing
     @Test func echoAndStoreToPynetdicom() async throws {
         let testFiles = try await SCUTest.pydicomTestFiles()
         let files = ["CT_small.dcm", "MR_small_implicit.dcm", "JPEG2000.dcm", "rtplan.dcm", "SC_rgb_rle.dcm"].map { testFiles + "/" + $0 }
-        try await SCUTest.withPeer(SCUTest.python, directory: nil, arguments: { port, directory in
+        try await withPeerProcess(SCUTest.python, arguments: { port, directory in
             ["python3", "-m", "pynetdicom", "storescp", String(port), "-aet", "STORESCP", "-od", directory]
         }) { port, directory in
             let contexts = [ProposedContext.verification] + (try SCUTest.storageContexts(files))
             let association = try await SCUTest.requestor(port: port).open(proposing: contexts)
             #expect(try await association.echo() == .success)
             for file in files {
-                let before = SCUTest.listing(directory)
+                let before = receivedFiles(in: directory)
                 let (status, comment) = try await association.store(fileAt: file)
                 #expect(status == .success, "\(file): \(status) \(comment ?? "")")
-                guard let copy = SCUTest.listing(directory).subtracting(before).first else {
+                guard let copy = receivedFiles(in: directory).subtracting(before).first else {
                     Issue.record("\(file) not received")
                     continue
                 }
@@ -153,7 +154,7 @@ import Testing
     }
 
     @Test func rejectedByDcmtk() async throws {
-        try await SCUTest.withDcmtk(["-aet", "STORESCP", "--refuse"]) { port, _ in
+        try await withStorescp(["-aet", "STORESCP", "--refuse"]) { port, _ in
             let observer = SCUTestObserver()
             var requestor = SCUTest.requestor(port: port)
             requestor.observer = observer
@@ -186,7 +187,7 @@ import Testing
             ae.add_supported_context(Verification)
             ae.start_server(("127.0.0.1", int(sys.argv[1])), block=True)
             """
-        try await SCUTest.withPeer(SCUTest.python, directory: nil, arguments: { port, _ in ["python3", "-c", script, String(port)] }) { port, _ in
+        try await withPeerProcess(SCUTest.python, arguments: { port, _ in ["python3", "-c", script, String(port)] }) { port, _ in
             var requestor = SCUTest.requestor(port: port)
             requestor.callingAETitle = "INTRUDER"
             do throws(SCUError) {
@@ -220,7 +221,7 @@ import Testing
     /// storescp aborts after the C-STORE-RQ: the store fails saying the peer aborted.
     @Test func peerAbortDuringStore() async throws {
         let ct = try await SCUTest.pydicomTestFiles() + "/CT_small.dcm"
-        try await SCUTest.withDcmtk(["-aet", "STORESCP", "--abort-after", "--ignore"]) { port, _ in
+        try await withStorescp(["-aet", "STORESCP", "--abort-after", "--ignore"]) { port, _ in
             let observer = SCUTestObserver()
             var requestor = SCUTest.requestor(port: port)
             requestor.observer = observer
@@ -240,7 +241,7 @@ import Testing
     }
 
     @Test func connectionRefused() async throws {
-        let port = try SCUTest.freePort()
+        let port = try freePort()
         let observer = SCUTestObserver()
         var requestor = SCUTest.requestor(port: port)
         requestor.observer = observer
@@ -349,10 +350,10 @@ import Testing
 
     /// 8 MB of pixel data in 16 KiB PDUs, read from the file a fragment at a time.
     @Test func storeLargeFileStreams() async throws {
-        let scratch = try SCUTest.makeDirectory()
+        let scratch = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let big = scratch + "/big.dcm"
-        let make = try await SCUTest.run(SCUTest.python, ["python3", "-c", """
+        let make = try await runProcess(SCUTest.python, ["python3", "-c", """
             import pydicom, os, sys
             from pydicom.data import get_testdata_file
             ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
@@ -361,12 +362,12 @@ import Testing
             ds.save_as(sys.argv[1])
             """, big])
         #expect(make.status == 0, "\(make.err)")
-        try await SCUTest.withDcmtk(["-aet", "STORESCP", "+B", "+uf"]) { port, directory in
+        try await withStorescp(["-aet", "STORESCP", "+B", "+uf"]) { port, directory in
             let association = try await SCUTest.requestor(port: port).open(proposing: try SCUTest.storageContexts([big]))
             #expect(try await association.store(fileAt: big).status == .success)
             #expect(association.trace.operations.first?.bytes ?? 0 > 8_000_000)
             try await association.release()
-            guard let copy = SCUTest.listing(directory).first else {
+            guard let copy = receivedFiles(in: directory).first else {
                 Issue.record("nothing received")
                 return
             }
@@ -458,113 +459,6 @@ enum SCUTest {
         return ProposedContext.storage(for: pairs)
     }
 
-    static func makeDirectory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("swiftpacs-scu-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
-    static func listing(_ directory: String) -> Set<String> {
-        Set(((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") && !$0.hasSuffix(".log") })
-    }
-
-    static func filesByInstanceUID(_ directory: String) throws -> [String: String] {
-        var result: [String: String] = [:]
-        for name in listing(directory) {
-            let path = directory + "/" + name
-            if let uid = try DICOMFile(contentsOf: path, stopAt: .pixelData).dataSet.string(.sopInstanceUID) { result[uid] = path }
-        }
-        return result
-    }
-
-    /// A TCP port nothing listens on (bound, then released).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SCUTestFailure("socket: errno \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw SCUTestFailure("bind: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func accepts(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-    }
-
-    /// dcmtk's storescp (installed with apt-get when missing) writing into a fresh directory.
-    static func withDcmtk(_ options: [String], _ body: (Int, String) async throws -> Void) async throws {
-        if !FileManager.default.isExecutableFile(atPath: "/usr/bin/storescp") {
-            _ = try await run("/usr/bin/env", ["apt-get", "install", "-y", "dcmtk"])
-        }
-        try await withPeer("/usr/bin/storescp", directory: nil, arguments: { port, directory in
-            options + ["-od", directory, String(port)]
-        }, body)
-    }
-
-    /// Starts a peer process on a free port, waits until it listens, runs `body`, and always
-    /// stops the process and removes its directory.
-    static func withPeer(_ executable: String, directory: String?, arguments: (Int, String) -> [String],
-                         _ body: (Int, String) async throws -> Void) async throws {
-        let directory = try directory ?? makeDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let port = try freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments(port, directory)
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let logPath = directory + "/peer.log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        defer { try? log.close() }
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        let (exits, exitSink) = AsyncStream.makeStream(of: Int32.self)
-        process.terminationHandler = { finished in
-            exitSink.yield(finished.terminationStatus)
-            exitSink.finish()
-        }
-        try process.run()
-
-        func stop() async {
-            // storescp does not stop on SIGTERM while it waits for an association.
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            for await _ in exits {}
-        }
-        let deadline = ContinuousClock.now.advanced(by: .seconds(20))
-        while !accepts(port) {
-            guard process.isRunning, ContinuousClock.now < deadline else {
-                await stop()
-                let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-                throw SCUTestFailure("\(executable) did not listen on \(port): \(output)")
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        do {
-            try await body(port, directory)
-        } catch {
-            await stop()
-            throw error
-        }
-        await stop()
-    }
-
     /// A TCP server in this process that answers its n-th read with `replies[n]` and records
     /// what it receives.
     static func withFakePeer(replies: [[UInt8]], _ body: (Int, SCUTestBytes) async throws -> Void) async throws {
@@ -588,7 +482,7 @@ enum SCUTest {
     }
 
     static func pydicomTestFiles() async throws -> String {
-        let result = try await run(python, ["python3", "-c", "import pydicom,os;print(os.path.dirname(pydicom.__file__))"])
+        let result = try await runProcess(python, ["python3", "-c", "import pydicom,os;print(os.path.dirname(pydicom.__file__))"])
         guard result.status == 0 else { throw SCUTestFailure("pydicom is not installed: \(result.err)") }
         return result.out.trimmingCharacters(in: .whitespacesAndNewlines) + "/data/test_files"
     }
@@ -597,7 +491,7 @@ enum SCUTest {
     /// the File Meta Information; "semantic" compares the attributes (group lengths and trailing
     /// padding aside) and the decoded pixels.
     static func compare(_ mode: String, _ pairs: [(String, String)]) async throws -> [String] {
-        let result = try await run(python, ["python3", "-c", compareScript, mode] + pairs.flatMap { [$0.0, $0.1] })
+        let result = try await runProcess(python, ["python3", "-c", compareScript, mode] + pairs.flatMap { [$0.0, $0.1] })
         guard result.status == 0, let verdicts = try? JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String] else {
             throw SCUTestFailure("comparison failed: \(result.err)")
         }
@@ -657,40 +551,6 @@ enum SCUTest {
         print(json.dumps(verdicts))
         """#
 
-    /// Runs a program to its end without blocking a thread of the cooperative pool.
-    static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("swiftpacs-scu-run-\(UUID().uuidString)").path
-        let outPath = base + ".out", errPath = base + ".err"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: outPath)
-            try? FileManager.default.removeItem(atPath: errPath)
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        defer {
-            try? outHandle.close()
-            try? errHandle.close()
-        }
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        process.standardInput = FileHandle.nullDevice
-        let (exits, exitSink) = AsyncStream.makeStream(of: Int32.self)
-        process.terminationHandler = { finished in
-            exitSink.yield(finished.terminationStatus)
-            exitSink.finish()
-        }
-        try process.run()
-        var status: Int32 = -1
-        for await code in exits { status = code }
-        let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        return (status, out, err)
-    }
 }
 
 struct SCUTestFailure: Error, CustomStringConvertible {

@@ -12,6 +12,7 @@ import Logging
 import Server
 import ServiceLifecycle
 import Testing
+import TestSupport
 
 /// `/modalities` and `/associations`, served by a real `Application` on 127.0.0.1 and driven by
 /// curl, with dcmtk's storescp as the remote modality.
@@ -84,9 +85,9 @@ import Testing
 
     @Test func echoSucceedsOrSaysWhy() async throws {
         try await ModalityTestServer.with { server in
-            try await ModalityTestPeer.withStorescp(["-aet", "STORESCP"]) { port, _ in
-                try await ModalityTestPeer.withStorescp(["-aet", "STORESCP", "--refuse"]) { refusingPort, _ in
-                    let closedPort = try ModalityTestPeer.freePort()
+            try await withStorescp(["-aet", "STORESCP"]) { port, _ in
+                try await withStorescp(["-aet", "STORESCP", "--refuse"]) { refusingPort, _ in
+                    let closedPort = try freePort()
                     try await server.putModality("scp", aet: "STORESCP", port: port)
                     try await server.putModality("refusing", aet: "STORESCP", port: refusingPort)
                     try await server.putModality("closed", aet: "NOBODY", port: closedPort)
@@ -159,7 +160,7 @@ import Testing
     @Test func storeStudyToDcmtk() async throws {
         try await ModalityTestServer.with { server in
             let study = try await server.uploadGeneratedStudy()
-            try await ModalityTestPeer.withStorescp(["-aet", "STORESCP", "+B", "+xa"]) { port, received in
+            try await withStorescp(["-aet", "STORESCP", "+B", "+xa"]) { port, received in
                 try await server.putModality("scp", aet: "STORESCP", port: port)
                 let (status, answer) = try await server.curlJSON([
                     "-X", "POST", "--data-binary", #"{"Resources": ["\#(study.studyID)"], "Timeout": 10}"#,
@@ -174,7 +175,7 @@ import Testing
                 #expect(answer["ParentResources"] as? [String] == [study.studyID])
                 #expect((answer["Failures"] as? [Any])?.isEmpty == true)
 
-                let byUID = try ModalityTestPeer.filesByInstanceUID(received)
+                let byUID = try receivedFilesByInstanceUID(in: received)
                 #expect(byUID.count == 5, "\(byUID.keys)")
                 for original in study.files {
                     let uid = try DICOMFile(contentsOf: original, stopAt: .pixelData).dataSet.string(.sopInstanceUID) ?? ""
@@ -214,7 +215,7 @@ import Testing
 
             // A peer that takes uncompressed syntaxes only: the JPEG 2000 instance fails, with
             // the reason, the others arrive.
-            try await ModalityTestPeer.withStorescp(["-aet", "STORESCP"]) { port, received in
+            try await withStorescp(["-aet", "STORESCP"]) { port, received in
                 try await server.putModality("plain", aet: "STORESCP", port: port)
                 let (status, answer) = try await server.curlJSON(["-X", "POST", "--data-binary", "\"\(study.studyID)\"",
                                                                   server.url("/modalities/plain/store")])
@@ -226,11 +227,11 @@ import Testing
                 let message = failures.first?["Message"] as? String ?? ""
                 #expect(message.contains("JPEG 2000"), "\(failures)")
                 #expect(failures.first?["Status"] is NSNull)
-                #expect(try ModalityTestPeer.filesByInstanceUID(received).count == 4)
+                #expect(try receivedFilesByInstanceUID(in: received).count == 4)
             }
 
             // Nobody listening: no association, a 500 that says so.
-            let closedPort = try ModalityTestPeer.freePort()
+            let closedPort = try freePort()
             try await server.putModality("closed", aet: "NOBODY", port: closedPort)
             let (closedStatus, closed) = try await server.curlJSON(["-X", "POST", "--data-binary", "\"\(study.studyID)\"",
                                                                     server.url("/modalities/closed/store")])
@@ -355,7 +356,7 @@ struct ModalityTestServer: Sendable {
     func uploadGeneratedStudy() async throws -> GeneratedStudy {
         let folder = directory + "/study"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let make = try await ModalityTestPeer.run("/usr/bin/env", ["python3", "-c", """
+        let make = try await runProcess("/usr/bin/env", ["python3", "-c", """
             import sys, pydicom
             from pydicom.data import get_testdata_file
             from pydicom.uid import generate_uid
@@ -395,7 +396,7 @@ struct ModalityTestServer: Sendable {
     func curl(_ arguments: [String]) async throws -> (Int, String) {
         let output = directory + "/curl-\(UUID().uuidString).out"
         defer { try? FileManager.default.removeItem(atPath: output) }
-        let result = try await ModalityTestPeer.run("/usr/bin/curl", ["-s", "-S", "-w", "%{http_code}", "-o", output] + arguments)
+        let result = try await runProcess("/usr/bin/curl", ["-s", "-S", "-w", "%{http_code}", "-o", output] + arguments)
         guard result.status == 0, let code = Int(result.out.suffix(3)) else {
             throw ModalityTestFailure("curl \(arguments) failed (\(result.status)): \(result.err)")
         }
@@ -419,85 +420,12 @@ struct ModalityTestServer: Sendable {
     }
 }
 
-/// dcmtk's storescp on a free port, and the process plumbing of these tests.
+/// Helpers of these tests (storescp and processes: `TestSupport`).
 enum ModalityTestPeer {
-    /// Runs storescp (installed with apt-get when missing) writing into a fresh directory, and
-    /// always stops it.
-    static func withStorescp(_ options: [String], _ body: (Int, String) async throws -> Void) async throws {
-        if !FileManager.default.isExecutableFile(atPath: "/usr/bin/storescp") {
-            _ = try await run("/usr/bin/env", ["apt-get", "install", "-y", "dcmtk"])
-        }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftpacs-storescp-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let port = try freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/storescp")
-        process.arguments = options + ["-od", directory, String(port)]
-        let logPath = directory + ".log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: logPath) }
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        defer { try? log.close() }
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        let (exits, exitSink) = AsyncStream.makeStream(of: Int32.self)
-        process.terminationHandler = { finished in
-            exitSink.yield(finished.terminationStatus)
-            exitSink.finish()
-        }
-        try process.run()
-        func stop() async {
-            // storescp does not stop on SIGTERM while it waits for an association.
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            for await _ in exits {}
-        }
-        let deadline = ContinuousClock.now.advanced(by: .seconds(20))
-        while !accepts(port) {
-            guard process.isRunning, ContinuousClock.now < deadline else {
-                await stop()
-                throw ModalityTestFailure("storescp did not listen on \(port): \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        do {
-            try await body(port, directory)
-        } catch {
-            await stop()
-            throw error
-        }
-        await stop()
-    }
-
-    static func filesByInstanceUID(_ directory: String) throws -> [String: String] {
-        var result: [String: String] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: directory) where !name.hasPrefix(".") {
-            let path = directory + "/" + name
-            if let uid = try DICOMFile(contentsOf: path, stopAt: .pixelData).dataSet.string(.sopInstanceUID) { result[uid] = path }
-        }
-        return result
-    }
-
     /// The bytes after the File Meta Information (found by our parser).
     static func dataSetBytes(_ path: String) throws -> Data {
         let offset = try DICOMFile(contentsOf: path, stopAt: Tag(0)).dataSetEndOffset
         return try Data(contentsOf: URL(fileURLWithPath: path)).dropFirst(offset)
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ModalityTestFailure("socket: errno \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw ModalityTestFailure("bind: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// A listening socket nobody accepts on: connections complete, nothing is ever answered.
@@ -520,24 +448,6 @@ enum ModalityTestPeer {
         return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
-    static func accepts(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-    }
-
-    /// Runs a program to its end without blocking a thread of the cooperative pool (the
-    /// server's handlers run there).
-    static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
-        try await runProcess(executable, arguments)
-    }
 }
 
 struct ModalityTestFailure: Error, CustomStringConvertible {

@@ -6,6 +6,7 @@ import Logging
 import Server
 import ServiceLifecycle
 import Testing
+import TestSupport
 
 /// The Orthanc-compatible REST API, served by a real `Application` on 127.0.0.1 and driven by
 /// the real curl and by Python `requests` (Clients/rest_client.py), as Orthanc users drive Orthanc.
@@ -49,7 +50,7 @@ import Testing
                 let headers = server.directory + "/headers.txt"
                 let (code, _) = try await server.curl(["-o", copy, "-D", headers, server.url("/instances/\(ids["instance"]!)/file")])
                 #expect(code == 200)
-                let cmp = try await RESTTestServer.run("/usr/bin/cmp", [path, copy])
+                let cmp = try await runProcess("/usr/bin/cmp", [path, copy])
                 #expect(cmp.status == 0, "\(path) came back different: \(cmp.out)")
                 let head = (try? String(contentsOfFile: headers, encoding: .utf8)) ?? ""
                 #expect(head.lowercased().contains("content-type: application/dicom"), "\(head)")
@@ -65,7 +66,7 @@ import Testing
     @Test func pythonRequestsScenario() async throws {
         let testFiles = try await RESTTestServer.pydicomTestFiles()
         try await RESTTestServer.with { server in
-            let result = try await RESTTestServer.run("/usr/bin/env", [
+            let result = try await runProcess("/usr/bin/env", [
                 "python3", RESTTestServer.clientScript, "scenario", server.url(""), testFiles, server.directory,
             ])
             #expect(result.status == 0, "Python client failures:\n\(result.err.suffix(6000))")
@@ -114,7 +115,7 @@ import Testing
     @Test func largeUploadWithExpectContinue() async throws {
         try await RESTTestServer.with { server in
             let big = server.directory + "/big.dcm"
-            let make = try await RESTTestServer.run("/usr/bin/env", ["python3", "-c", """
+            let make = try await runProcess("/usr/bin/env", ["python3", "-c", """
                 import pydicom, os, sys
                 from pydicom.data import get_testdata_file
                 ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
@@ -132,7 +133,7 @@ import Testing
             let copy = server.directory + "/big-copy.dcm"
             let (code, _) = try await server.curl(["-o", copy, server.url("/instances/\(answer["ID"] as? String ?? "")/file")])
             #expect(code == 200)
-            #expect(try await RESTTestServer.run("/usr/bin/cmp", [big, copy]).status == 0)
+            #expect(try await runProcess("/usr/bin/cmp", [big, copy]).status == 0)
         }
     }
 
@@ -255,7 +256,7 @@ struct RESTTestServer: Sendable {
         defer { try? FileManager.default.removeItem(atPath: output) }
         var args = ["-s", "-S", "-w", "%{http_code}"]
         if !arguments.contains("-o") { args += ["-o", output] }
-        let result = try await Self.run("/usr/bin/curl", args + arguments)
+        let result = try await runProcess("/usr/bin/curl", args + arguments)
         guard result.status == 0, let code = Int(result.out.suffix(3)) else {
             throw RESTTestFailure("curl \(arguments) failed (\(result.status)): \(result.err)")
         }
@@ -271,15 +272,9 @@ struct RESTTestServer: Sendable {
         return (status, object)
     }
 
-    /// Runs a program without blocking a thread of the cooperative pool (the server's handlers
-    /// run there): output goes to files, the exit is awaited through `terminationHandler`.
-    static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
-        try await runProcess(executable, arguments)
-    }
-
     /// pydicom's test files directory.
     static func pydicomTestFiles() async throws -> String {
-        let result = try await run("/usr/bin/env", ["python3", "-c", "import pydicom,os;print(os.path.dirname(pydicom.__file__))"])
+        let result = try await runProcess("/usr/bin/env", ["python3", "-c", "import pydicom,os;print(os.path.dirname(pydicom.__file__))"])
         guard result.status == 0 else { throw RESTTestFailure("pydicom is not installed: \(result.err)") }
         return result.out.trimmingCharacters(in: .whitespacesAndNewlines) + "/data/test_files"
     }
@@ -287,7 +282,7 @@ struct RESTTestServer: Sendable {
     /// What each test file should give (computed by the Python client from pydicom's reading).
     static func pydicomExpectations() async throws -> [[String: Any]] {
         let directory = try await pydicomTestFiles()
-        let result = try await run("/usr/bin/env", ["python3", clientScript, "expect", directory])
+        let result = try await runProcess("/usr/bin/env", ["python3", clientScript, "expect", directory])
         guard result.status == 0, let list = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [[String: Any]] else {
             throw RESTTestFailure("rest_client.py expect failed: \(result.err)")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import DICOM
 
 @Suite(.serialized) struct ServerLifecycleTests {
@@ -38,7 +39,7 @@ import DICOM
         #expect(text.hasSuffix("200"), "\(text)")
         #expect(text.contains("\"Success\""))
         #expect(server.process.terminationStatus == 0)
-        #expect(try !connect(port: server.httpPort))
+        #expect(!acceptsConnections(port: server.httpPort))
     }
 
     /// `swiftpacs import` on a folder: progress, summary, exit status; then the server serves it.

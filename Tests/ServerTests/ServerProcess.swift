@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A real `swiftpacs serve` process on free ports with its own data directory, for tests that
 /// drive the server as clients do. `stop()` (or deinit) ends it and removes the directory.
@@ -38,7 +39,7 @@ final class ServerProcess: @unchecked Sendable {
                 output = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 throw TestFailure("swiftpacs exited with \(process.terminationStatus): \(output)")
             }
-            if let h = try? connect(port: httpPort), h, let d = try? connect(port: dicomPort), d { return }
+            if acceptsConnections(port: httpPort), acceptsConnections(port: dicomPort) { return }
             usleep(50_000)
         }
         throw TestFailure("swiftpacs did not start listening on \(httpPort)")
@@ -56,31 +57,6 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     deinit { if process.isRunning { stop() } }
-}
-
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
-
-func connect(port: Int, host: String = "127.0.0.1") throws -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr(host)
-    addr.sin_port = UInt16(port).bigEndian
-    return withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    } == 0
 }
 
 /// Runs curl (the real one) and returns (HTTP status, body).

@@ -8,7 +8,8 @@
 #
 # Env:
 #   REPS (3); CORPORA ("ct tiny"); SERVERS ("swiftpacs orthanc"; also swiftpacs-nosync: no fsync,
-#   the ceiling without durability, not like-for-like)
+#   the ceiling without durability, not like-for-like; storescp-sink: dcmtk's storescp writing files
+#   and nothing else, the machine's receive ceiling for store/store_par)
 #   WORKLOADS_ct (echo,store,store_par), WORKLOADS_tiny (store,store_par): pacs_bench.py workloads;
 #   the corpus is split by patient, 40 % for `store` (one association) and 40 % for `store_par`
 #   (four storescu processes at once)

@@ -60,9 +60,19 @@ wait_http() {  # url
   return 1
 }
 
+wait_dicom() {  # port
+  for _ in $(seq 1 100); do
+    if python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1" 2>/dev/null; then return 0; fi
+    kill -0 "$SERVER_PID" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
 # start_server NAME DBDIR HTTP DICOM: sets SERVER_PID and STORAGE. NAME: swiftpacs (SyncStorageArea
-# true), swiftpacs-nosync, or orthanc (TCP_NODELAY=1). Both know the harness' AE titles: BENCHSCU
-# (calling, may do everything) and BENCHSCP (C-MOVE destination on MOVE_DEST_PORT, default 11112).
+# true), swiftpacs-nosync, orthanc (TCP_NODELAY=1), or storescp-sink (DICOM only: the receive
+# ceiling). The servers know the harness' AE titles: BENCHSCU (calling, may do everything) and
+# BENCHSCP (C-MOVE destination on MOVE_DEST_PORT, default 11112); storescp accepts any.
 start_server() {
   local name=$1 db=$2 http=$3 dicom=$4
   mkdir -p "$db"
@@ -90,6 +100,15 @@ JSON
       SWIFTPACS_LOG_LEVEL=warning nohup "$OUT/bin/swiftpacs" serve --config "$db/config.json" > "$db/server.log" 2>&1 &
       SERVER_PID=$!
       STORAGE=$db ;;
+    storescp-sink)
+      # The ceiling, not a PACS: dcmtk's storescp writes what it receives to files and does nothing
+      # else (no hash, no index, no fsync); --fork serves every association in its own process.
+      mkdir -p "$db/storage"
+      TCP_NODELAY=1 nohup /usr/bin/storescp --fork -od "$db/storage" "$dicom" > "$db/server.log" 2>&1 &
+      SERVER_PID=$!
+      STORAGE=$db/storage
+      if ! wait_dicom "$dicom"; then log "storescp did not start"; tail -20 "$db/server.log"; stop_server; return 1; fi
+      return 0 ;;
     orthanc)
       # orthanc_ctl.sh wipes and creates $ORTHANC_ROOT/<db>, writes the config, records the PID.
       BENCH_ROOT=$ORTHANC_ROOT HTTP_PORT=$http DICOM_PORT=$dicom ORTHANC_USER=$USER_NAME ORTHANC_PASS=$USER_PASS \
@@ -109,6 +128,7 @@ label_of() {  # server [suffix]
     swiftpacs) echo "swiftpacs-sync${2:-}" ;;
     swiftpacs-nosync) echo "swiftpacs-nosync${2:-}" ;;
     orthanc) echo "orthanc-nodelay${2:-}" ;;
+    storescp-sink) echo "storescp-sink${2:-}" ;;
   esac
 }
 

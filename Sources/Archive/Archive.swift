@@ -70,8 +70,10 @@ public final class Archive: Sendable {
         return report
     }
 
-    /// Marks a clean shutdown (no recovery scan at the next start).
+    /// Marks a clean shutdown (no recovery scan at the next start), after moving the WAL's
+    /// content into the index file: a stopped archive's index is one file, its WAL empty.
     public func close() {
+        index.checkpoint()
         try? FileManager.default.removeItem(atPath: configuration.runningMarkerPath)
     }
 

@@ -163,6 +163,39 @@ func count(_ archive: Archive, _ table: String) throws -> Int {
         }
     }
 
+    /// The deflated DICOM JSON header (bulk values left out) lives in `instance_headers`, one row
+    /// per instance, and goes with its instance.
+    @Test func headersLiveInTheirOwnTableAndGoWithTheirInstance() async throws {
+        try await withTemporaryArchive { archive, _ in
+            let bytes = try testFile("CT_small.dcm")
+            let result = try await archive.ingestor.ingest(bytes: bytes, origin: "test")
+            let stored = try archive.index.read { db in
+                try db.statement("SELECT h.header FROM instance_headers h JOIN instances i ON i.id = h.instance WHERE i.public_id = ?")
+                    .rows([.text(result.instanceID)]) { $0.blob(0) ?? [] }
+            }
+            try #require(stored.count == 1)
+            let header = try DICOMFile(bytes: bytes).dataSet.prefix(before: .pixelData)
+            let expected = DICOMJSONEncoder(bulkDataThreshold: 1024) { _, _ in "" }.encodeBytes(header)
+            #expect(try Deflate.inflate(stored[0][...]) == expected)
+            _ = try await archive.ingestor.delete(level: .instance, publicID: result.instanceID)
+            #expect(try count(archive, "instance_headers") == 0)
+            #expect(try count(archive, "instances") == 0)
+        }
+    }
+
+    /// A clean close leaves the index in one file: the WAL's content checkpointed, the WAL empty.
+    @Test func closeCheckpointsTheWAL() async throws {
+        try await withTemporaryArchive { archive, _ in
+            _ = try await archive.ingestor.ingest(bytes: try testFile("CT_small.dcm"), origin: "test")
+            let wal = archive.index.path + "-wal"
+            let size = { ((try? FileManager.default.attributesOfItem(atPath: wal))?[.size] as? Int) ?? 0 }
+            #expect(size() > 0, "the commit is in the WAL")
+            archive.close()
+            #expect(size() == 0)
+            #expect(try count(archive, "instances") == 1, "and readable from the database file")
+        }
+    }
+
     @Test func storageLimitRejects() async throws {
         try await withTemporaryArchive(maximumStorageSize: 10_000) { archive, _ in
             do {

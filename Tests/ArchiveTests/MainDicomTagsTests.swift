@@ -74,9 +74,19 @@ import Testing
             let expected = try ResourceLevel.allCases.map { try archive.index.resources($0) }
             #expect(expected.allSatisfy { !$0.isEmpty })
 
-            // Back to version 1: the same rows without the column, and the parent indexes of
-            // version 1 instead of version 3's covering ones.
+            let headers = try archive.index.read { db in
+                try db.statement("SELECT instance, header FROM instance_headers ORDER BY instance").rows { Array("\($0.int64(0)):".utf8) + ($0.blob(1) ?? []) }
+            }
+            #expect(headers.count == expected[3].count)
+
+            // Back to version 1: the same rows without the column, the parent indexes of version 1
+            // instead of version 3's covering ones, and the headers in the instances table.
             let v1 = try SQLiteConnection(path: archive.index.path)
+            try v1.execute("""
+                ALTER TABLE instances ADD COLUMN header BLOB NOT NULL DEFAULT x'';
+                UPDATE instances SET header = (SELECT header FROM instance_headers WHERE instance = instances.id);
+                DROP TABLE instance_headers;
+                """)
             for level in ResourceLevel.allCases {
                 try v1.execute("ALTER TABLE \(level.table) DROP COLUMN main_dicom_tags")
             }
@@ -96,6 +106,12 @@ import Testing
             }
             #expect(Set(indexes).isSuperset(of: ["studies_children", "series_children", "instances_children"]), "\(indexes)")
             #expect(Set(indexes).isDisjoint(with: ["studies_patient", "series_study", "instances_series"]), "\(indexes)")
+            let migratedHeaders = try migrated.read { db in
+                try db.statement("SELECT instance, header FROM instance_headers ORDER BY instance").rows { Array("\($0.int64(0)):".utf8) + ($0.blob(1) ?? []) }
+            }
+            #expect(migratedHeaders == headers, "every header moved to instance_headers unchanged")
+            let columns = try migrated.read { db in try db.statement("SELECT name FROM pragma_table_info('instances')").rows { $0.text(0) ?? "" } }
+            #expect(!columns.contains("header"))
         }
     }
 

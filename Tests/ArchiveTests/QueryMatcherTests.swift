@@ -96,10 +96,10 @@ private final class QueryFixture {
                               rows.map { Self.element(0x0028_0010, "US", [String($0)]) }])
         try db.prepare("""
             INSERT INTO instances (public_id, series, sop_instance_uid, sop_class_uid, instance_number, file_hash,
-                                   file_size, transfer_syntax_uid, received_at, origin, tags, header)
-            VALUES (?, ?, ?, ?, ?, ?, 1000, '1.2.840.10008.1.2.1', '', 'test', ?, ?)
+                                   file_size, transfer_syntax_uid, received_at, origin, tags)
+            VALUES (?, ?, ?, ?, ?, ?, 1000, '1.2.840.10008.1.2.1', '', 'test', ?)
             """).run([.text(name), .integer(id(series)), .text(uid), .text(sopClass), SQLiteValue(number),
-                      .text("hash-" + name), .text(tags), .blob([])])
+                      .text("hash-" + name), .text(tags)])
         rowIDs[name] = db.lastInsertRowID
     }
 
@@ -746,10 +746,10 @@ struct QueryMatcherTests {
                 FROM n;
                 WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < \(instances))
                 INSERT INTO instances (id, public_id, series, sop_instance_uid, sop_class_uid, instance_number, file_hash,
-                                       file_size, transfer_syntax_uid, received_at, origin, tags, header)
+                                       file_size, transfer_syntax_uid, received_at, origin, tags)
                 SELECT x, 'i' || x, (x - 1) / \(instancesPerSeries) + 1, '\(root).1.' || x, '1.2.840.10008.5.1.4.1.1.2',
                        x % \(instancesPerSeries), 'h' || x, 1000, '1.2.840.10008.1.2.1', '', 'test',
-                       '{"00080018":{"vr":"UI","Value":["\(root).1.' || x || '"]}}', x''
+                       '{"00080018":{"vr":"UI","Value":["\(root).1.' || x || '"]}}'
                 FROM n;
                 """)
         }

@@ -58,6 +58,12 @@ public final class ArchiveIndex: Sendable {
         try await writer.submit(durable: nil, body)
     }
 
+    /// Copies the WAL into the database file and truncates it (at a clean shutdown, once no
+    /// writes are coming). Waits for writes queued before it.
+    public func checkpoint() {
+        writer.checkpoint()
+    }
+
     /// Like `write`, for the row of a stored file: the file is made durable first, together with
     /// the other files of the same batch (in parallel), and `body` runs only if that succeeded.
     /// One hand-off to the writer covers both the fsync and the commit.
@@ -103,6 +109,12 @@ final class IndexWriter: Sendable {
             if startFlush { queue.async { self.flushLoop() } }
         }
         return result as! T
+    }
+
+    /// A TRUNCATE checkpoint on the writer's queue, after the writes queued before it. Readers
+    /// still open keep the frames they use; then the WAL is only shortened at the next one.
+    func checkpoint() {
+        queue.sync { try? db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 
     /// Commits batches until nothing is pending.

@@ -68,12 +68,14 @@ enum IndexStore {
             level: .series, publicID: r.seriesPublicID, now: now, on: db)
         try db.statement("""
             INSERT INTO instances (public_id, series, sop_instance_uid, sop_class_uid, instance_number, file_hash,
-                file_size, transfer_syntax_uid, received_at, origin, tags, main_dicom_tags, header)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                file_size, transfer_syntax_uid, received_at, origin, tags, main_dicom_tags)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).run([.text(r.instancePublicID), .integer(series), .text(r.sopInstanceUID), .text(r.sopClassUID),
                       r.columns["instance_number"] ?? .null, .text(r.fileHash), .integer(Int64(r.fileSize)),
                       .text(r.transferSyntaxUID), .text(now), .text(r.origin), .text(r.levelTags[.instance] ?? "{}"),
-                      .text(r.mainDicomTags[.instance] ?? "{}"), .blob(r.compressedHeader)])
+                      .text(r.mainDicomTags[.instance] ?? "{}")])
+        try db.statement("INSERT INTO instance_headers (instance, header) VALUES (?, ?)")
+            .run([.integer(db.lastInsertRowID), .blob(r.compressedHeader)])
         try logChange("NewInstance", .instance, r.instancePublicID, now, on: db)
         return StoreOutcome(status: .success, instancePublicID: r.instancePublicID, seriesPublicID: r.seriesPublicID,
                             studyPublicID: r.studyPublicID, patientPublicID: r.patientPublicID,

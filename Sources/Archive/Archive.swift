@@ -36,7 +36,7 @@ public final class Archive: Sendable {
         try HashedFileStore.makeDirectory(configuration.indexDirectory)
         let store = try HashedFileStore(root: configuration.storageDirectory, sync: configuration.syncStorageArea)
         self.store = store
-        index = try ArchiveIndex(path: configuration.indexPath)
+        index = try ArchiveIndex(path: configuration.indexPath, logger: logger)
         ingestor = try Ingestor(store: store, index: index, overwriteInstances: configuration.overwriteInstances,
                                 maximumStorageSize: configuration.maximumStorageSize, logger: logger)
     }

@@ -18,7 +18,7 @@ public final class ArchiveIndex: Sendable {
     /// of acknowledged stores does not depend on it: every file is durable before its row is
     /// written (`HashedFileStore`), and after an unclean stop the start-up recovery indexes any
     /// stored file the index lost.
-    public init(path: String, readers: Int = 4) throws {
+    public init(path: String, readers: Int = 4, logger: Logger = Logger(label: "swiftpacs.index")) throws {
         self.path = path
         let db = try SQLiteConnection(path: path)
         try db.execute("PRAGMA journal_mode=WAL")
@@ -26,7 +26,7 @@ public final class ArchiveIndex: Sendable {
         try db.execute("PRAGMA foreign_keys=ON")
         try db.execute("PRAGMA temp_store=MEMORY")
         try db.execute("PRAGMA cache_size=-32768")
-        try Schema.migrate(db)
+        try Schema.migrate(db, logger: logger)
         writer = IndexWriter(db: db)
         self.readers = Mutex([])
         readerCount = readers

@@ -1,10 +1,12 @@
+import Logging
+
 /// The index schema and its migrations. `PRAGMA user_version` holds the applied version; each
 /// migration runs in its own transaction, so an interrupted upgrade leaves the previous version.
 ///
 /// One table per level with the main attributes as real, indexed columns (the query keys of
 /// PS3.4 C.6 and QIDO-RS); each level also keeps the DICOM JSON of its own attributes (`tags`)
 /// to answer queries and REST calls without opening files, and each instance its whole header as
-/// deflated DICOM JSON without bulk data.
+/// deflated DICOM JSON without bulk data (version 4: in `instance_headers`).
 ///
 /// Version 2 adds `main_dicom_tags` to every level: Orthanc's `MainDicomTags` as compact JSON
 /// (`MainDicomTags`), derived from `tags` at ingest so REST answers need no conversion.
@@ -129,16 +131,26 @@ enum Schema {
 
     /// Brings the database to the current version. A database newer than this program is
     /// refused rather than touched.
-    static func migrate(_ db: SQLiteConnection) throws {
+    /// An existing index being upgraded is logged before and after each step: on a large index
+    /// a step rewrites tables and can take a minute, and start-up waits for it.
+    static func migrate(_ db: SQLiteConnection, logger: Logger = Logger(label: "swiftpacs.index")) throws {
         let version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
         guard version <= currentVersion else {
             throw ArchiveError.indexTooNew(found: version, supported: currentVersion)
         }
         for migration in migrations where migration.version > version {
+            let start = ContinuousClock.now
+            if version > 0 {
+                let instances = try db.scalarInt("SELECT count(*) FROM instances") ?? 0
+                logger.notice("upgrading the index \(db.path) to schema version \(migration.version) (\(instances) instances)")
+            }
             try db.transaction {
                 try db.execute(migration.sql)
                 try migration.fill?(db)
                 try db.execute("PRAGMA user_version = \(migration.version)")
+            }
+            if version > 0 {
+                logger.notice("index schema version \(migration.version) ready after \(ContinuousClock.now - start)")
             }
         }
     }

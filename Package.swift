@@ -65,6 +65,10 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "DICOM"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Archive", "DICOMNetwork", "DICOM", "TestSupport"], exclude: ["Clients"]),
+        .testTarget(name: "ServerTests", dependencies: [
+            "Server", "Archive", "DICOMNetwork", "DICOM", "TestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], exclude: ["Clients"]),
     ]
 )

@@ -47,7 +47,7 @@ public struct SwiftPACSServer {
             router: router,
             // curl sends "Expect: 100-continue" for bodies over 1 MiB and waits a second for an
             // answer Hummingbird never gives; this handler gives it.
-            server: .http1(configuration: .init(additionalChannelHandlers: [RESTExpectContinueHandler()])),
+            server: .http1(configuration: .init(additionalChannelHandlers: [RESTExpectContinueHandler(), RESTLargeReadsHandler()])),
             configuration: .init(address: .hostname(host, port: configuration.httpPort), serverName: "SwiftPACS"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

@@ -106,6 +106,8 @@ import TestSupport
             #expect(textStatus == 400 && textAnswer["Status"] as? String == "Failure", "\(textAnswer)")
             let (emptyStatus, emptyAnswer) = try await server.curlJSON(["-X", "POST", server.url("/instances")])
             #expect(emptyStatus == 400, "\(emptyAnswer)")
+            let (shortStatus, shortAnswer) = try await server.curlJSON(["--data-binary", "PK\u{03}", server.url("/instances")])
+            #expect(shortStatus == 400 && shortAnswer["Status"] as? String == "Failure", "three bytes: \(shortAnswer)")
             #expect(server.storedFiles().isEmpty)
         }
     }

@@ -111,27 +111,36 @@ final class RESTInstanceUpload {
             try stream!.append(bytes)
         } else if let spool {
             try spool.write(bytes)
+        } else if head.isEmpty && bytes.count >= 4 {
+            try start(with: bytes)  // the usual case: the first part decides, and is written, not copied
         } else {
             head.append(contentsOf: bytes)
-            if head.count >= 4 { try start() }
+            if head.count >= 4 { try startWithHead() }
         }
     }
 
-    private func start() throws {
-        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
+    /// Starts a spool file or an ingest stream, by the first bytes, and writes `bytes` to it.
+    private func start(with bytes: UnsafeRawBufferPointer) throws {
+        let magic = Array(bytes.prefix(4))
+        if magic == [0x50, 0x4B, 0x03, 0x04] || magic == [0x50, 0x4B, 0x05, 0x06] {
             let spool = try RESTZipSpool(directory: archive.store.temporaryDirectory)
-            try head.withUnsafeBytes { try spool.write($0) }
+            try spool.write(bytes)
             self.spool = spool
         } else {
             var stream = try archive.ingestor.begin(origin: origin)
-            try stream.append(head)
+            try stream.append(bytes)
             self.stream = consume stream
         }
+    }
+
+    private func startWithHead() throws {
+        let first = head
         head = []
+        try first.withUnsafeBytes { try start(with: $0) }
     }
 
     func finish() async throws -> RESTUploadOutcome {
-        if stream == nil && spool == nil { try start() }  // fewer than four bytes: not DICOM, let the parser say why
+        if stream == nil && spool == nil { try startWithHead() }  // fewer than four bytes: not DICOM, let the parser say why
         if let spool {
             try spool.close()
             defer { self.spool = nil }  // removes the spool file

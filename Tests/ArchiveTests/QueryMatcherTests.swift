@@ -252,6 +252,29 @@ struct QueryMatcherTests {
         #expect(try find(.study, [(0x0008_0090, "SMITH^ADAM")]) == ["s1", "s2"])
     }
 
+    /// Case-insensitive beyond ASCII: names with accented, Greek or Cyrillic letters.
+    @Test func personNamesMatchCaseInsensitivelyBeyondASCII() throws {
+        let f = try QueryFixture()
+        try f.patient("m1", id: "M1", name: "MÜLLER^JÜRGEN", birth: nil, sex: nil)
+        try f.patient("m2", id: "M2", name: "Müller^Anna", birth: nil, sex: nil)
+        try f.patient("m3", id: "M3", name: "ΠΑΠΑΔΟΠΟΥΛΟΣ^ΝΙΚΟΣ", birth: nil, sex: nil)
+        try f.patient("m4", id: "M4", name: "Иванов^Иван=Ivanov^Ivan", birth: nil, sex: nil)
+        func find(_ value: String, caseSensitive: Bool = false) throws -> [String] {
+            try QueryMatcher.run(Query(level: .patient, keys: [key(0x0010_0010, value)], caseSensitivePN: caseSensitive), on: f.db)
+                .map(\.publicID)
+        }
+        #expect(try find("müller^jürgen") == ["m1"])
+        #expect(try find("müller*") == ["m1", "m2"])
+        #expect(try find("MÜLLER^A*") == ["m2"])
+        #expect(try find("*^jürgen") == ["m1"])
+        #expect(try find("m?ller^anna") == ["m2"], "ASCII values keep SQLite's matching")
+        #expect(try find("παπαδοπουλος^νικος") == ["m3"])
+        #expect(try find("иванов^иван") == ["m4"], "the alphabetic group alone matches")
+        #expect(try find("Müller\\ΠΑΠΑΔΟΠΟΥΛΟΣ*") == ["m3"], "several values, one exact, one wildcard")
+        #expect(try find("müller^jürgen", caseSensitive: true) == [], "case-sensitive when configured")
+        #expect(try find("MÜLLER^JÜRGEN", caseSensitive: true) == ["m1"])
+    }
+
     @Test func personNamesMatchCaseSensitivelyWhenConfigured() throws {
         #expect(try find(.patient, [(0x0010_0010, "doe^john")], caseSensitivePN: true) == [])
         #expect(try find(.patient, [(0x0010_0010, "Doe^John")], caseSensitivePN: true) == ["p1"])

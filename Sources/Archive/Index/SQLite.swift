@@ -24,6 +24,30 @@ public final class SQLiteConnection: @unchecked Sendable {
         self.path = path
         sqlite3_busy_timeout(db, 10_000)
         sqlite3_extended_result_codes(db, 1)
+        Self.registerFold(db)
+    }
+
+    /// `swiftpacs_fold(text)`: `fold(text)`, for case-insensitive matching beyond ASCII, which
+    /// is all SQLite's NOCASE and LIKE fold. Used in queries only, never in the schema, so other
+    /// tools can still open the index.
+    public static let foldFunction = "swiftpacs_fold"
+
+    /// Unicode lower case, with the Greek final sigma as a sigma (as case folding does): what
+    /// case-insensitive matching compares on both sides.
+    public static func fold(_ text: String) -> String {
+        String(text.lowercased().map { $0 == "ς" ? "σ" : $0 })
+    }
+
+    private static func registerFold(_ db: OpaquePointer) {
+        sqlite3_create_function_v2(db, foldFunction, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil, { context, count, arguments in
+            guard count == 1, let argument = arguments?[0], sqlite3_value_type(argument) != SQLITE_NULL,
+                  let text = sqlite3_value_text(argument) else {
+                sqlite3_result_null(context)
+                return
+            }
+            let folded = SQLiteConnection.fold(String(cString: text))
+            sqlite3_result_text(context, folded, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+        }, nil, nil, nil)
     }
 
     deinit {

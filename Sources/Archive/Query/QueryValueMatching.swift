@@ -167,12 +167,25 @@ enum ValueMatching {
         return .or(parts)
     }
 
-    /// PN: case-insensitive by default (ASCII folding, SQLite's NOCASE and LIKE). A value with
-    /// fewer component groups than the stored name matches its leading groups (`Doe^John`
-    /// matches `Doe^John=ドウ^ジョン`), as users type only the alphabetic group.
+    /// PN: case-insensitive by default. ASCII values use SQLite's NOCASE and LIKE (index-assisted);
+    /// a value with other letters is compared in Unicode lower case on both sides
+    /// (`swiftpacs_fold`, no index), so `müller*` matches `MÜLLER^HANS`. A value with fewer
+    /// component groups than the stored name matches its leading groups (`Doe^John` matches
+    /// `Doe^John=ドウ^ジョン`), as users type only the alphabetic group.
     static func personNameCondition(_ expr: String, values: [String], options: Options) -> SQLFragment? {
         var parts: [SQLFragment] = []
         for value in values {
+            if !options.caseSensitivePN && !value.utf8.allSatisfy({ $0 < 0x80 }) {
+                let fold = SQLiteConnection.foldFunction
+                let folded = SQLiteConnection.fold(value)
+                parts.append(hasWildcard(folded)
+                             ? SQLFragment("\(fold)(\(expr)) GLOB ?", [.text(globPattern(folded))])
+                             : SQLFragment("\(fold)(\(expr)) = ?", [.text(folded)]))
+                if folded.filter({ $0 == "=" }).count < 2, !folded.hasSuffix("*") {
+                    parts.append(SQLFragment("\(fold)(\(expr)) GLOB ?", [.text(globPattern(folded + "=*"))]))
+                }
+                continue
+            }
             if hasWildcard(value) {
                 parts.append(pnPattern(expr, value, options))
             } else if options.caseSensitivePN {

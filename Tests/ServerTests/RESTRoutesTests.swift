@@ -140,6 +140,24 @@ import TestSupport
     }
 
     /// Error bodies as Orthanc writes them, for curl users.
+    /// /tools/find matches person names case-insensitively beyond ASCII, through the server's own
+    /// reader connections: pydicom's German and Greek character set files.
+    @Test func findMatchesNamesBeyondASCII() async throws {
+        let charsets = try await RESTTestServer.pydicomTestFiles().replacingOccurrences(of: "/test_files", with: "/charset_files")
+        try await RESTTestServer.with { server in
+            for file in ["chrGerm.dcm", "chrGreek.dcm"] {
+                let (status, answer) = try await server.curlJSON(["--data-binary", "@" + charsets + "/" + file, server.url("/instances")])
+                #expect(status == 200, "\(file): \(answer)")
+            }
+            for (name, expected) in [("äneas^rüdiger", 1), ("ÄNEAS*", 1), ("ΔΙΟΝΥΣΙΟΣ", 1), ("διον*", 1), ("Müller*", 0)] {
+                let (status, body) = try await server.curl(["--data-binary", #"{"Level":"Patient","Query":{"PatientName":"\#(name)"}}"#,
+                                                            server.url("/tools/find")])
+                let ids = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [Any]
+                #expect(status == 200 && ids?.count == expected, "\(name): \(status) \(body)")
+            }
+        }
+    }
+
     @Test func errorsAreOrthancJSON() async throws {
         try await RESTTestServer.with { server in
             let (status, body) = try await server.curlJSON([server.url("/patients/nope")])

@@ -273,6 +273,10 @@ struct QueryMatcherTests {
         #expect(try find("Müller\\ΠΑΠΑΔΟΠΟΥΛΟΣ*") == ["m3"], "several values, one exact, one wildcard")
         #expect(try find("müller^jürgen", caseSensitive: true) == [], "case-sensitive when configured")
         #expect(try find("MÜLLER^JÜRGEN", caseSensitive: true) == ["m1"])
+        #expect(try find("mÜ*") == ["m1", "m2"])
+        // Leading ASCII letters still narrow through the name index.
+        let plan = try QueryMatcher.explain(Query(level: .patient, keys: [key(0x0010_0010, "MÜLLER*")]), on: f.db).joined(separator: "\n")
+        #expect(plan.contains("USING INDEX patients_patient_name"), "\(plan)")
     }
 
     @Test func personNamesMatchCaseSensitivelyWhenConfigured() throws {

@@ -176,14 +176,7 @@ enum ValueMatching {
         var parts: [SQLFragment] = []
         for value in values {
             if !options.caseSensitivePN && !value.utf8.allSatisfy({ $0 < 0x80 }) {
-                let fold = SQLiteConnection.foldFunction
-                let folded = SQLiteConnection.fold(value)
-                parts.append(hasWildcard(folded)
-                             ? SQLFragment("\(fold)(\(expr)) GLOB ?", [.text(globPattern(folded))])
-                             : SQLFragment("\(fold)(\(expr)) = ?", [.text(folded)]))
-                if folded.filter({ $0 == "=" }).count < 2, !folded.hasSuffix("*") {
-                    parts.append(SQLFragment("\(fold)(\(expr)) GLOB ?", [.text(globPattern(folded + "=*"))]))
-                }
+                parts.append(foldedPersonName(expr, value))
                 continue
             }
             if hasWildcard(value) {
@@ -201,6 +194,25 @@ enum ValueMatching {
             }
         }
         return .or(parts)
+    }
+
+    /// A case-insensitive PN value with non-ASCII letters: both sides in Unicode lower case. The
+    /// value's leading ASCII letters, if any, also make a NOCASE prefix condition, which lets the
+    /// index narrow the search (`MÜLLER*` reads the `M` names only).
+    private static func foldedPersonName(_ expr: String, _ value: String) -> SQLFragment {
+        let fold = SQLiteConnection.foldFunction
+        let folded = SQLiteConnection.fold(value)
+        var alternatives = [hasWildcard(folded)
+                            ? SQLFragment("\(fold)(\(expr)) GLOB ?", [.text(globPattern(folded))])
+                            : SQLFragment("\(fold)(\(expr)) = ?", [.text(folded)])]
+        if folded.filter({ $0 == "=" }).count < 2, !folded.hasSuffix("*") {
+            alternatives.append(SQLFragment("\(fold)(\(expr)) GLOB ?", [.text(globPattern(folded + "=*"))]))
+        }
+        let match = SQLFragment.or(alternatives)!
+        let prefix = String(value.prefix { $0.isASCII && $0 != "*" && $0 != "?" })
+        guard !prefix.isEmpty else { return match }
+        return SQLFragment("(\(expr) LIKE ? ESCAPE '\\' AND \(match.sql))", [.text(likePattern(prefix) + "%")] + match.arguments,
+                           indexed: true)
     }
 
     private static func pnPattern(_ expr: String, _ value: String, _ options: Options) -> SQLFragment {

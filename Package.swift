@@ -57,7 +57,7 @@ let package = Package(
         .executableTarget(name: "DICOMBenchmarks", dependencies: ["DICOM"], path: "Benchmarks/DICOMBenchmarks"),
         .executableTarget(name: "ArchiveBenchmarks", dependencies: ["Archive", "DICOM"], path: "Benchmarks/ArchiveBenchmarks"),
         .target(name: "TestSupport", dependencies: ["DICOM"], path: "Tests/TestSupport"),
-        .testTarget(name: "DICOMTests", dependencies: ["DICOM"], exclude: ["Oracle"]),
+        .testTarget(name: "DICOMTests", dependencies: ["DICOM", "TestSupport"], exclude: ["Oracle"]),
         .testTarget(name: "DICOMNetworkTests", dependencies: [
             "DICOMNetwork", "DICOM", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import Testing
+import TestSupport
 import DICOMNetwork
 
 // MARK: - Fixtures and what they decode to
@@ -380,7 +381,7 @@ struct PDUTests {
     }
 
     @Test func randomChunks() throws {
-        var rng = SeededGenerator(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let stream = fixtureCases.flatMap(\.bytes)
         let channel = EmbeddedChannel(handler: ByteToMessageHandler(PDUDecoder(maximumPDataLength: 16384)))
         var decoded: [PDU] = []
@@ -485,7 +486,7 @@ struct PDUTests {
     }
 
     @Test func garbageGivesTypedErrors() {
-        var rng = SeededGenerator(seed: 3)
+        var rng = SplitMix64(seed: 3)
         for _ in 0..<2000 {
             let bytes = (0..<Int.random(in: 0...64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
             var buffer = ByteBuffer(bytes: bytes)
@@ -776,7 +777,7 @@ struct PDUTests {
     // MARK: Fuzzing
 
     @Test func randomValidPDUsRoundTrip() throws {
-        var rng = SeededGenerator(seed: 0x5EED)
+        var rng = SplitMix64(seed: 0x5EED)
         let decoder = PDUDecoder(maximumPDataLength: 0)
         var stream = ByteBuffer()
         var pdus: [PDU] = []
@@ -795,7 +796,7 @@ struct PDUTests {
     }
 
     @Test func randomMutationsNeverCrash() throws {
-        var rng = SeededGenerator(seed: 0xBAD5EED)
+        var rng = SplitMix64(seed: 0xBAD5EED)
         let decoder = PDUDecoder(maximumPDataLength: 1 << 16)
         let seeds = try fixtureCases.map(\.bytes) + (0..<200).map { _ in try encode(RandomPDU.make(using: &rng)) }
         var outcomes = (decoded: 0, failed: 0, incomplete: 0)
@@ -826,21 +827,9 @@ struct PDUTests {
 
 // MARK: - Random PDUs and mutations
 
-/// SplitMix64: small, seeded, the same on every platform.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 private enum RandomPDU {
-    static func make(using rng: inout SeededGenerator) -> PDU {
+    static func make(using rng: inout SplitMix64) -> PDU {
         switch Int.random(in: 0..<7, using: &rng) {
         case 0:
             return .associateRQ(AssociateRQ(
@@ -893,22 +882,22 @@ private enum RandomPDU {
         }
     }
 
-    static func aeTitle(_ rng: inout SeededGenerator) -> AETitle {
+    static func aeTitle(_ rng: inout SplitMix64) -> AETitle {
         AETitle(String(String.UnicodeScalarView((0..<Int.random(in: 0...16, using: &rng)).map { _ in
             Unicode.Scalar(UInt8.random(in: 0x20...0xFF, using: &rng))
         })))
     }
 
-    static func uid(_ rng: inout SeededGenerator) -> String {
+    static func uid(_ rng: inout SplitMix64) -> String {
         let characters = Array("0123456789.")
         return String((0..<Int.random(in: 1...64, using: &rng)).map { _ in characters.randomElement(using: &rng)! })
     }
 
-    static func bytes(_ rng: inout SeededGenerator) -> [UInt8] {
+    static func bytes(_ rng: inout SplitMix64) -> [UInt8] {
         (0..<Int.random(in: 0...40, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
     }
 
-    static func userInformation(_ rng: inout SeededGenerator) -> UserInformation {
+    static func userInformation(_ rng: inout SplitMix64) -> UserInformation {
         var items: [UserInformation.SubItem] = []
         for _ in 0..<Int.random(in: 0...8, using: &rng) {
             let item: UserInformation.SubItem = switch Int.random(in: 0..<10, using: &rng) {
@@ -939,7 +928,7 @@ private enum RandomPDU {
 }
 
 private enum Mutation {
-    static func apply(to bytes: inout [UInt8], using rng: inout SeededGenerator) {
+    static func apply(to bytes: inout [UInt8], using rng: inout SplitMix64) {
         guard !bytes.isEmpty else {
             bytes = [UInt8.random(in: 0...255, using: &rng)]
             return

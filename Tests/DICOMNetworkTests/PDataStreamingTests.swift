@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import Testing
+import TestSupport
 @testable import DICOMNetwork
 
 /// The decoder's streaming mode (`streamsPData`, used by the SCP): P-DATA-TF PDUs come out piece
@@ -56,7 +57,7 @@ import Testing
         let stream = fixtureCases.flatMap(\.bytes)
         let expected = Self.units(fixtureCases.map(\.pdu))
         #expect(Self.units(try Self.feed(stream, chunks: [1])) == expected)
-        var rng = SeededGenerator(seed: 11)
+        var rng = SplitMix64(seed: 11)
         let sizes = (0..<200).map { _ in Int.random(in: 1...300, using: &rng) }
         #expect(Self.units(try Self.feed(stream, chunks: sizes)) == expected)
         #expect(Self.units(try Self.feed(stream, chunks: [stream.count])) == expected)

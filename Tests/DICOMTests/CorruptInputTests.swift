@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import DICOM
 
 /// Broken input ends in a `DICOMError` naming what and where, never in a crash, a hang or an

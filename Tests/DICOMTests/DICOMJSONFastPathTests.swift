@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import DICOM
 
 /// The encoder writes most values straight from their bytes; these tests check it writes exactly
@@ -127,16 +128,10 @@ import Testing
 
 /// Deterministic random data sets (SplitMix64).
 struct DataSetGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
+    var random: SplitMix64
+    init(seed: UInt64) { random = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { random.next() }
 
     mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
     mutating func chance(_ percent: Int) -> Bool { int(100) < percent }

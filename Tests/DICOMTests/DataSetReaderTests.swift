@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import DICOM
 
 /// The parser on hand-built byte streams whose every byte is spelled out, in the three native

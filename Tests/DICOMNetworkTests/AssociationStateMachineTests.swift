@@ -58,7 +58,7 @@ private struct Outcome: Equatable, CustomStringConvertible {
 /// What the standard's named action does, written from PS3.8 Tables 9-6 to 9-9 (not from the
 /// implementation): next state and the driver actions.
 private func expectedOutcome(of name: String, event: Event, state: State, role: Role?) -> Outcome {
-    let providerReason: Machine.AbortReason = event.rawValue == 19 ? .unrecognizedPDU : .unexpectedPDU
+    let providerReason: Abort.Reason = event.rawValue == 19 ? .unrecognizedPDU : .unexpectedPDU
     let artimRunning = (state.rawValue == 2 || state.rawValue == 13) && event.rawValue != 18
     func to(_ n: Int, _ actions: [Action]) -> Outcome {
         let next = State(rawValue: n)!

@@ -322,7 +322,7 @@ public struct AssociationStateMachine: Sendable {
     /// unrecognized-PDU for Evt19, unexpected-PDU for a well-formed PDU that arrived in the
     /// wrong state. A driver that knows better for Evt19 (e.g. invalid-PDU-parameter value) may
     /// substitute its own reason when it performs the action.
-    private static func abortReason(for event: Event) -> AbortReason {
+    private static func abortReason(for event: Event) -> Abort.Reason {
         event == .evt19InvalidPDUReceived ? .unrecognizedPDU : .unexpectedPDU
     }
 }

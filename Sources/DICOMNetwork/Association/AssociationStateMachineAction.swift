@@ -42,7 +42,7 @@ extension AssociationStateMachine {
         /// AA-1 (service-user source, reason not significant, sent as 0), AA-7 and AA-8
         /// (service-provider source with unexpected-PDU or unrecognized-PDU reason): send an
         /// A-ABORT PDU.
-        case sendAbort(source: AbortSource, reason: AbortReason)
+        case sendAbort(source: Abort.Source, reason: Abort.Reason)
 
         // MARK: To the local user
 
@@ -75,7 +75,7 @@ extension AssociationStateMachine {
         /// AA-4 (transport closed under the association, reason not specified) and AA-8
         /// (this provider aborted, same reason as in the A-ABORT PDU it sends): A-P-ABORT
         /// indication.
-        case indicateProviderAbort(reason: AbortReason)
+        case indicateProviderAbort(reason: Abort.Reason)
 
         // MARK: Usage error
 
@@ -84,9 +84,4 @@ extension AssociationStateMachine {
         /// changed; the driver fails the request.
         case invalidLocalOperation(Event)
     }
-
-    /// The A-ABORT PDU's Source and Reason/Diag. fields (the provider reason of an A-P-ABORT
-    /// indication too): the PDU's own types, so an action maps to the PDU without translation.
-    public typealias AbortSource = Abort.Source
-    public typealias AbortReason = Abort.Reason
 }

@@ -76,32 +76,48 @@ public final class ArchiveIndex: Sendable {
 /// Owns the write connection. Writes queue up while a commit is in flight and then go in the
 /// next batch together: throughput grows with concurrent clients instead of serialising on commits.
 ///
-/// A lock and a serial queue rather than an actor: a write costs one hand-off to the queue and
-/// one back to the caller, which matters when a single client stores hundreds of instances per
-/// second and waits for each. The batch's file fsyncs and its SQLite work run on the queue (and
-/// on GCD's threads for parallel fsyncs), off the cooperative thread pool, because they block
-/// on the disk.
+/// A write that finds the writer idle is committed by its caller, on the caller's thread: no
+/// hand-off at all, which is what a single client storing hundreds of instances per second (and
+/// waiting for each) needs. That blocks one thread of the cooperative pool for the file's fsync
+/// and the commit, but never more than one: while it runs, every other write queues, and the
+/// queue's batches (their fsyncs in parallel on GCD's threads, then one commit) run off the pool.
+/// A lock and a serial queue rather than an actor: an actor would add two hand-offs per write.
 final class IndexWriter: Sendable {
-    private let db: SQLiteConnection
+    /// Used by one thread at a time: whoever set `flushing` (an inline writer or the queue), or
+    /// `checkpoint`, which takes `connection` to run between them.
+    private let connection: Mutex<SQLiteConnection>
     private let queue = DispatchQueue(label: "swiftpacs.index-writer")
-    /// Jobs waiting for the next commit, and whether the queue is draining them.
+    /// Jobs waiting for the next commit, and whether someone (the queue or an inline writer) is
+    /// committing.
     private let state = Mutex<(pending: [Job], flushing: Bool)>(([], false))
+
+    typealias Body = @Sendable (SQLiteConnection) throws -> any Sendable
 
     struct Job: Sendable {
         /// Made durable before the batch's transaction; the job fails if that fails.
         let durable: StoredFile?
-        let body: @Sendable (SQLiteConnection) throws -> any Sendable
+        let body: Body
         let continuation: CheckedContinuation<any Sendable, any Error>
     }
 
     init(db: SQLiteConnection) {
-        self.db = db
+        connection = Mutex(db)
     }
 
     func submit<T: Sendable>(durable: StoredFile?, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        let erased: Body = { try body($0) }
+        if state.withLock({ state in
+            if state.flushing { return false }
+            state.flushing = true
+            return true
+        }) {
+            let result = commitAlone(durable: durable, erased)
+            handOver()
+            return try result.get() as! T
+        }
         let result = try await withCheckedThrowingContinuation { (c: CheckedContinuation<any Sendable, any Error>) in
             let startFlush = state.withLock { state in
-                state.pending.append(Job(durable: durable, body: { try body($0) }, continuation: c))
+                state.pending.append(Job(durable: durable, body: erased, continuation: c))
                 if state.flushing { return false }
                 state.flushing = true
                 return true
@@ -111,10 +127,21 @@ final class IndexWriter: Sendable {
         return result as! T
     }
 
-    /// A TRUNCATE checkpoint on the writer's queue, after the writes queued before it. Readers
-    /// still open keep the frames they use; then the WAL is only shortened at the next one.
+    /// After an inline commit: writes that queued meanwhile go to the queue as one batch.
+    private func handOver() {
+        let more = state.withLock { state in
+            if state.pending.isEmpty { state.flushing = false }
+            return !state.pending.isEmpty
+        }
+        if more { queue.async { self.flushLoop() } }
+    }
+
+    /// A TRUNCATE checkpoint, after the writes queued before it. Readers still open keep the
+    /// frames they use; then the WAL is only shortened at the next one.
     func checkpoint() {
-        queue.sync { try? db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+        queue.sync {
+            connection.withLock { try? $0.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+        }
     }
 
     /// Commits batches until nothing is pending.
@@ -128,8 +155,16 @@ final class IndexWriter: Sendable {
             }
             if batch.isEmpty { return }
             let durable = Self.makeDurable(batch)
-            if !durable.isEmpty { Self.commit(durable, on: db) }
+            if durable.isEmpty { continue }
+            let results = connection.withLock { Self.commit(durable.map(\.body), on: $0) }
+            for (job, result) in zip(durable, results) { job.continuation.resume(with: result) }
         }
+    }
+
+    /// One write on the caller's thread: its file's fsync, then its own transaction.
+    private func commitAlone(durable: StoredFile?, _ body: @escaping Body) -> Result<any Sendable, any Error> {
+        do { try durable?.makeDurable() } catch { return .failure(error) }
+        return connection.withLock { Self.commit([body], on: $0)[0] }
     }
 
     /// fsyncs the batch's files, in parallel when there are several (their device flushes then
@@ -148,36 +183,45 @@ final class IndexWriter: Sendable {
         return batch.indices.filter { failed[$0] == nil }.map { batch[$0] }
     }
 
-    /// One transaction for the batch, one savepoint per job. Results are handed out only after
-    /// COMMIT returns, so nobody is told "stored" before it is durable.
-    private static func commit(_ batch: [Job], on db: SQLiteConnection) {
-        var results: [Result<any Sendable, any Error>] = []
-        results.reserveCapacity(batch.count)
+    /// One transaction for the batch; with several jobs, a savepoint each, so a failing job rolls
+    /// back only its own changes. The results are handed out by the caller only after COMMIT
+    /// returned, so nobody is told "stored" before it is durable.
+    private static func commit(_ bodies: [Body], on db: SQLiteConnection) -> [Result<any Sendable, any Error>] {
         do {
             try db.execute("BEGIN IMMEDIATE")
         } catch {
-            for job in batch { job.continuation.resume(throwing: error) }
-            return
+            return bodies.map { _ in .failure(error) }
         }
-        for job in batch {
+        var results: [Result<any Sendable, any Error>] = []
+        results.reserveCapacity(bodies.count)
+        if bodies.count == 1 {
+            // Alone in its transaction: a failure rolls back the transaction, no savepoint needed.
             do {
-                try db.execute("SAVEPOINT job")
-                let value = try job.body(db)
-                try db.execute("RELEASE job")
-                results.append(.success(value))
+                results.append(.success(try bodies[0](db)))
             } catch {
-                try? db.execute("ROLLBACK TO job")
-                try? db.execute("RELEASE job")
-                results.append(.failure(error))
+                try? db.execute("ROLLBACK")
+                return [.failure(error)]
+            }
+        } else {
+            for body in bodies {
+                do {
+                    try db.execute("SAVEPOINT job")
+                    let value = try body(db)
+                    try db.execute("RELEASE job")
+                    results.append(.success(value))
+                } catch {
+                    try? db.execute("ROLLBACK TO job")
+                    try? db.execute("RELEASE job")
+                    results.append(.failure(error))
+                }
             }
         }
         do {
             try db.execute("COMMIT")
         } catch {
             try? db.execute("ROLLBACK")
-            for job in batch { job.continuation.resume(throwing: error) }
-            return
+            return bodies.map { _ in .failure(error) }
         }
-        for (job, result) in zip(batch, results) { job.continuation.resume(with: result) }
+        return results
     }
 }

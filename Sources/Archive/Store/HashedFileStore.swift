@@ -135,7 +135,7 @@ public struct PendingFile: ~Copyable {
         var fd: Int32 = -1
         for _ in 0..<8 {
             name = store.temporaryDirectory + "/" + Self.uniqueName()
-            fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)  // read back by BackgroundHasher
             if fd >= 0 || errno != EEXIST { break }
         }
         guard fd >= 0 else {
@@ -155,6 +155,7 @@ public struct PendingFile: ~Copyable {
 
     deinit {
         if fd >= 0 {
+            background?.wait()  // it may still read from `fd`
             close(fd)
             unlink(temporaryPath)
         }
@@ -169,7 +170,22 @@ public struct PendingFile: ~Copyable {
 
     public mutating func write(_ buffer: UnsafeRawBufferPointer) throws {
         try Self.writeAll(fd, buffer)
-        hasher.update(bufferPointer: buffer)
+        if size + buffer.count <= Self.inlineHashLimit {
+            hasher.update(bufferPointer: buffer)
+        } else {
+            if background == nil {
+                // The object turned out large: the first bytes are hashed here, the rest by a
+                // background hasher while more arrives.
+                let inline = Self.inlineHashLimit - size
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<inline]))
+                background = BackgroundHasher(fd: fd, continuing: hasher)
+                hashedUpTo = Self.inlineHashLimit
+            }
+            if size + buffer.count - hashedUpTo >= Self.hashChunk {
+                background!.hash(offset: hashedUpTo, count: size + buffer.count - hashedUpTo)
+                hashedUpTo = size + buffer.count
+            }
+        }
         size += buffer.count
         if store.sync && size - writebackStart >= Self.writebackChunk {
             // Start writing this part to disk now, while the rest is still arriving, so that the
@@ -183,10 +199,30 @@ public struct PendingFile: ~Copyable {
     /// while the object is parsed and indexed, and the fsync in `commit` mostly waits for the
     /// inode and the flush.
     public mutating func finishWriting() {
+        settleHash()
         guard store.sync, size > writebackStart else { return }
         _ = Self.syncFileRange(fd, Int64(writebackStart), Int64(size - writebackStart), Self.syncFileRangeWrite)
         writebackStart = size
     }
+
+    /// Waits for the background hasher (if any) to have hashed every byte written.
+    private mutating func settleHash() {
+        guard let background else { return }
+        if size > hashedUpTo { background.hash(offset: hashedUpTo, count: size - hashedUpTo) }
+        hashedUpTo = size
+        if let hashed = background.finish(fileSize: size) { hasher = hashed } else { hashFailed = true }
+        self.background = nil
+    }
+
+    /// Objects up to this size are hashed as they are written; beyond it, by a `BackgroundHasher`
+    /// in pieces of at least `hashChunk`.
+    private static let inlineHashLimit = 64 << 10
+    private static let hashChunk = 128 << 10
+    private var background: BackgroundHasher?
+    /// The file could not be read back for hashing: `commit` fails.
+    private var hashFailed = false
+    /// Bytes before this offset are hashed, or handed to `background`.
+    private var hashedUpTo = 0
 
     /// Bytes from here on have not been handed to the disk yet.
     private var writebackStart = 0
@@ -213,13 +249,15 @@ public struct PendingFile: ~Copyable {
         }
     }
 
-    /// The hash the file will be stored under, without committing it.
+    /// The hash the file will be stored under, without committing it (after `finishWriting`).
     public var currentHash: String { HashedFileStore.hex(hasher.finalize()) }
 
     /// Moves the file to its content-hash path. It is durable once the returned `StoredFile` is
     /// (`makeDurable`): the index writer does that for a whole batch of ingests, just before
     /// committing their rows.
     public consuming func commit() throws -> StoredFile {
+        settleHash()
+        if hashFailed { throw ArchiveError.storage("cannot read \(temporaryPath) back to hash it") }
         let hash = HashedFileStore.hex(hasher.finalize())
         let fd = self.fd
         self.fd = -1
@@ -257,6 +295,7 @@ public struct PendingFile: ~Copyable {
 
     /// Abandons the file.
     public consuming func discard() {
+        background?.wait()
         close(fd)
         fd = -1
         unlink(temporaryPath)
@@ -279,5 +318,55 @@ public struct StoredFile: Sendable {
         if fsync(fd) != 0 {
             throw ArchiveError.storage("fsync of \(path) failed: \(String(cString: strerror(errno)))")
         }
+    }
+}
+
+/// Hashes the rest of a large file on another thread while more of it arrives. On one
+/// association the SHA-256 of a 0.5 MB CT image (~0.4 ms) would otherwise run between socket
+/// reads, in series with the client. It reads back what was written (from the page cache), in
+/// order, so no received buffer has to be kept alive for it.
+final class BackgroundHasher: @unchecked Sendable {
+    private let fd: Int32
+    private let queue = DispatchQueue(label: "swiftpacs.hash", target: .global(qos: .userInitiated))
+    // Used only on `queue`, and by `finish` once the queue is idle.
+    private var hasher: SHA256
+    private var failed = false
+
+    init(fd: Int32, continuing hasher: SHA256) {
+        self.fd = fd
+        self.hasher = hasher
+    }
+
+    /// Hashes bytes `offset..<offset + count`, after the ranges handed over before.
+    func hash(offset: Int, count: Int) {
+        queue.async { [self] in
+            if !failed { failed = !Self.hashRange(fd, offset, count, into: &hasher) }
+        }
+    }
+
+    /// Waits until no range is being read (before the descriptor is closed).
+    func wait() { queue.sync {} }
+
+    /// Waits for the ranges handed over, and returns the hasher. Should reading back have failed,
+    /// hashes the whole file again here; nil if that fails too.
+    func finish(fileSize: Int) -> SHA256? {
+        wait()
+        guard failed else { return hasher }
+        var again = SHA256()
+        return Self.hashRange(fd, 0, fileSize, into: &again) ? again : nil
+    }
+
+    private static func hashRange(_ fd: Int32, _ offset: Int, _ count: Int, into hasher: inout SHA256) -> Bool {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(count, 256 << 10), alignment: 64)
+        defer { buffer.deallocate() }
+        var done = 0
+        while done < count {
+            let n = pread(fd, buffer.baseAddress, min(buffer.count, count - done), off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+            done += n
+        }
+        return true
     }
 }

@@ -40,6 +40,7 @@
 // CPython 3.11 with glibc 2.36). The GB18030 four-byte BMP table is derived from the two-byte table
 // the way GB18030 defines it, so it matches CPython's GB18030-2000 mapping whatever glibc's is.
 
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -478,8 +479,18 @@ extension SpecificCharacterSet {
             return norm.contains(".") ? nil : modules[norm]
         }
 
-        /// pydicom's `convert_encodings` for one term; nil for an unknown term.
+        /// pydicom's `convert_encodings` for one term; nil for an unknown term. Remembered per
+        /// term: an archive sees a handful of distinct values, once per stored instance each.
         static func resolve(_ term: String) -> Encoding? {
+            if let known = resolvedTerms.withLock({ $0[term] }) { return known }
+            let encoding = resolveUncached(term)
+            resolvedTerms.withLock { if $0.count < 256 { $0[term] = encoding } }
+            return encoding
+        }
+
+        private static let resolvedTerms = Mutex<[String: Encoding?]>([:])
+
+        private static func resolveUncached(_ term: String) -> Encoding? {
             if let name = dicomTerms[term], let codec = resolve(pythonName: name) {
                 return Encoding(name: name, codec: codec)
             }

@@ -26,6 +26,11 @@ public final class ArchiveIndex: Sendable {
         try db.execute("PRAGMA foreign_keys=ON")
         try db.execute("PRAGMA temp_store=MEMORY")
         try db.execute("PRAGMA cache_size=-32768")
+        // Checkpoint every 8,192 pages (32 MiB of WAL) rather than SQLite's 1,000: a checkpoint
+        // syncs twice and copies each page once, and an ingest commit rewrites the same hot pages
+        // (index leaves, page 1, the tables' last leaves) again and again, so fewer, larger
+        // checkpoints copy far fewer pages per instance (one association, tiny instances: +3 %).
+        try db.execute("PRAGMA wal_autocheckpoint=8192")
         try Schema.migrate(db, logger: logger)
         writer = IndexWriter(db: db)
         self.readers = Mutex([])

@@ -34,7 +34,7 @@ func sha256sum(_ path: String) throws -> String {
             offset += n
         }
         file.finishWriting()
-        let announced = file.currentHash
+        let announced = try file.contentHash()
         let stored = try file.commit()
         #expect(stored.hash == announced)
         #expect(stored.size == size)

@@ -75,9 +75,9 @@ public final class Ingestor: Sendable {
         var file = stream.takeFile()
         file.finishWriting()
         let size = file.size
-        let hash = file.currentHash
 
-        // Parse and validate before anything becomes visible.
+        // Parse and validate before anything becomes visible (while a large object's last bytes
+        // are still being hashed).
         let header: DataSet
         let syntaxUID: String
         do {
@@ -98,14 +98,21 @@ public final class Ingestor: Sendable {
             file.discard()
             throw .unreadable(.notDICOM(reason: "\(error)"))
         }
-        let record: InstanceRecord
+        var unhashed: InstanceRecord
+        let hash: String
         do {
-            record = try InstanceRecord(header: header, transferSyntaxUID: syntaxUID, fileHash: hash, fileSize: size,
+            unhashed = try InstanceRecord(header: header, transferSyntaxUID: syntaxUID, fileHash: "", fileSize: size,
                                         origin: origin, receivedAt: Timestamp.now())
-        } catch {
+            hash = try file.contentHash()
+        } catch let error as ArchiveError {
             file.discard()
             throw error
+        } catch {
+            file.discard()
+            throw .storage("\(error)")
         }
+        unhashed.fileHash = hash
+        let record = unhashed
         if let expected {
             if record.sopClassUID != expected.sopClassUID || record.sopInstanceUID != expected.sopInstanceUID {
                 file.discard()

@@ -197,9 +197,13 @@ public struct PendingFile: ~Copyable {
 
     /// After the last byte: starts writing what is left to disk, so that the data is on its way
     /// while the object is parsed and indexed, and the fsync in `commit` mostly waits for the
-    /// inode and the flush.
+    /// inode and the flush. The background hasher (if any) gets the last bytes too, and finishes
+    /// them while the caller parses the header: `contentHash()` waits for it.
     public mutating func finishWriting() {
-        settleHash()
+        if let background, size > hashedUpTo {
+            background.hash(offset: hashedUpTo, count: size - hashedUpTo)
+            hashedUpTo = size
+        }
         guard store.sync, size > writebackStart else { return }
         _ = Self.syncFileRange(fd, Int64(writebackStart), Int64(size - writebackStart), Self.syncFileRangeWrite)
         writebackStart = size
@@ -249,16 +253,19 @@ public struct PendingFile: ~Copyable {
         }
     }
 
-    /// The hash the file will be stored under, without committing it (after `finishWriting`).
-    public var currentHash: String { HashedFileStore.hex(hasher.finalize()) }
+    /// The SHA-256 the file will be stored under, without committing it (after the last write;
+    /// waits for the background hasher).
+    public mutating func contentHash() throws -> String {
+        settleHash()
+        if hashFailed { throw ArchiveError.storage("cannot read \(temporaryPath) back to hash it") }
+        return HashedFileStore.hex(hasher.finalize())
+    }
 
     /// Moves the file to its content-hash path. It is durable once the returned `StoredFile` is
     /// (`makeDurable`): the index writer does that for a whole batch of ingests, just before
     /// committing their rows.
     public consuming func commit() throws -> StoredFile {
-        settleHash()
-        if hashFailed { throw ArchiveError.storage("cannot read \(temporaryPath) back to hash it") }
-        let hash = HashedFileStore.hex(hasher.finalize())
+        let hash = try contentHash()
         let fd = self.fd
         self.fd = -1
         let target = store.path(forHash: hash)

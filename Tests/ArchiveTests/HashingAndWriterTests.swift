@@ -84,21 +84,32 @@ func sha256sum(_ path: String) throws -> String {
     }
 }
 
-/// The index writer commits a write inline when it is idle, and batches writes that arrive while
-/// a commit is in flight; either way a failing write rolls back only its own changes.
+/// The index writer commits an ingest's write inline when it is idle, and batches writes that
+/// arrive while a commit is in flight; either way a failing write rolls back only its own changes.
+/// `viaIngest` writes carry a stored file (nothing to sync: fd -1), as ingests do, so they take the
+/// inline path when the writer is idle; the others always go through the writer's queue.
 @Suite struct IndexWriterTests {
     struct Refused: Error {}
 
-    @Test func aFailingWriteAloneLeavesNoTrace() async throws {
+    static func write(_ archive: Archive, viaIngest: Bool, _ body: @escaping @Sendable (SQLiteConnection) throws -> Void) async throws {
+        if viaIngest {
+            try await archive.index.write(durable: StoredFile(hash: "h", size: 0, path: "", fd: -1), body)
+        } else {
+            try await archive.index.write(body)
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func aFailingWriteAloneLeavesNoTrace(viaIngest: Bool) async throws {
         try await withTemporaryArchive { archive, _ in
             try await archive.index.write { db in try db.execute("CREATE TABLE t (v INTEGER)") }
             await #expect(throws: Refused.self) {
-                try await archive.index.write { db in
+                try await Self.write(archive, viaIngest: viaIngest) { db in
                     try db.execute("INSERT INTO t VALUES (1)")
                     throw Refused()
                 }
             }
-            try await archive.index.write { db in try db.execute("INSERT INTO t VALUES (2)") }
+            try await Self.write(archive, viaIngest: viaIngest) { db in try db.execute("INSERT INTO t VALUES (2)") }
             #expect(try archive.index.read { try $0.prepare("SELECT v FROM t").rows { $0.int64(0) } } == [2])
         }
     }
@@ -110,7 +121,9 @@ func sha256sum(_ path: String) throws -> String {
                 for i in 0..<200 {
                     group.addTask {
                         do {
-                            try await archive.index.write { db in
+                            // Ingest-like and plain writes mixed: inline commits, queued batches and
+                            // hand-overs between them all happen.
+                            try await Self.write(archive, viaIngest: i % 2 == 0) { db in
                                 try db.execute("INSERT INTO t VALUES (\(i))")
                                 if i % 7 == 3 { throw Refused() }
                             }

@@ -81,11 +81,12 @@ public final class ArchiveIndex: Sendable {
 /// Owns the write connection. Writes queue up while a commit is in flight and then go in the
 /// next batch together: throughput grows with concurrent clients instead of serialising on commits.
 ///
-/// A write that finds the writer idle is committed by its caller, on the caller's thread: no
-/// hand-off at all, which is what a single client storing hundreds of instances per second (and
-/// waiting for each) needs. That blocks one thread of the cooperative pool for the file's fsync
-/// and the commit, but never more than one: while it runs, every other write queues, and the
-/// queue's batches (their fsyncs in parallel on GCD's threads, then one commit) run off the pool.
+/// An ingest's write (one with a stored file) that finds the writer idle is committed by its
+/// caller, on the caller's thread: no hand-off at all, which is what a single client storing
+/// hundreds of instances per second (and waiting for each) needs. That blocks one thread of the
+/// cooperative pool for the file's fsync and a small transaction, but never more than one: while
+/// it runs, every other write queues, and the queue's batches (their fsyncs in parallel on GCD's
+/// threads, then one commit) run off the pool, as do other writes (deletes can be long).
 /// A lock and a serial queue rather than an actor: an actor would add two hand-offs per write.
 final class IndexWriter: Sendable {
     /// Used by one thread at a time: whoever set `flushing` (an inline writer or the queue), or
@@ -111,7 +112,7 @@ final class IndexWriter: Sendable {
 
     func submit<T: Sendable>(durable: StoredFile?, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         let erased: Body = { try body($0) }
-        if state.withLock({ state in
+        if durable != nil, state.withLock({ state in
             if state.flushing { return false }
             state.flushing = true
             return true

@@ -181,6 +181,17 @@ func temporaryFiles(_ server: ServerProcess) -> [String] {
         let ctRole = result["ctRole"] as? [[Bool]] ?? []
         #expect(ctRole.first == [true, false], "SCU role accepted, SCP role (C-GET storage) not offered yet: \(ctRole)")
         #expect(result["maxPDU"] as? Int == 131072, "our MaximumPduLength default")
+        // Storage SOP class extended negotiation answered for CT (level 2 SCP, signature level 2, no
+        // coercion: PS3.4 B.3.1), not for Verification, which is no storage class.
+        let extended = result["extended"] as? [String: [Int]] ?? [:]
+        #expect(extended == ["1.2.840.10008.5.1.4.1.1.2": [2, 0, 2, 0, 0, 0]], "\(extended)")
+        // The trace shows both proposals and what each got.
+        let (_, body) = try curl([server.baseURL + "/associations"])
+        let traces = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]] ?? []
+        let lines = traces.compactMap { $0["extendedNegotiations"] as? [String] }.first { !$0.isEmpty } ?? []
+        #expect(lines == ["1.2.840.10008.5.1.4.1.1.2 proposed [3, 0, 0, 0, 2, 0], answered [2, 0, 2, 0, 0, 0]",
+                          "1.2.840.10008.1.1 proposed [3, 0, 0, 0, 2, 0], answered nothing (not a storage SOP class accepted here)"],
+                "\(lines)")
     }
 
     @Test func pynetdicomRejectedAETitle() throws {

@@ -19,6 +19,8 @@ public struct AssociationTrace: Sendable, Codable {
     public var proposedContexts: [ProposedContext] = []
     public var acceptedContexts: [NegotiatedContext] = []
     public var roleSelections: [String] = []
+    /// SOP class extended negotiation: what the peer proposed per SOP class, and our answer.
+    public var extendedNegotiations: [String] = []
     public var userIdentity: String?
     public var asynchronousOperationsWindow: String?
     public var outcome: Outcome = .inProgress

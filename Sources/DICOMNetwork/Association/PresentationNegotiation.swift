@@ -27,8 +27,17 @@ public struct PresentationNegotiation: Sendable {
 
     /// Verification and every storage SOP class of the dictionary.
     public static var verificationAndStorage: Set<String> {
-        Set(UIDDictionary.storageSOPClasses.map(\.uid) + [verificationSOPClassUID])
+        storageSOPClassUIDs.union([verificationSOPClassUID])
     }
+
+    /// Every storage SOP class of the dictionary.
+    public static let storageSOPClassUIDs = Set(UIDDictionary.storageSOPClasses.map(\.uid))
+
+    /// Our answer to a storage SOP class extended negotiation (PS3.4 B.3.1, the six bytes of
+    /// Table B.3-2): a level 2 (full) storage SCP, since every attribute is kept with the file
+    /// stored as received; digital signature level 2, since storage is bit-preserving (signatures
+    /// are kept, not validated); no data element coerced.
+    public static let storageApplicationInformation: [UInt8] = [2, 0, 2, 0, 0, 0]
 
     public static let verificationSOPClassUID = "1.2.840.10008.1.1"
     public static let applicationContextName = "1.2.840.10008.3.1.1.1"
@@ -75,10 +84,22 @@ public struct PresentationNegotiation: Sendable {
         if let requested = rq.userInformation.userIdentityRQ, requested.positiveResponseRequested {
             identity = UserInformation.UserIdentityAC(serverResponse: [])
         }
+        // SOP class extended negotiation (PS3.7 D.3.3.5): answered, once per SOP class, for the
+        // storage SOP classes accepted on this association; other proposals are left unanswered,
+        // which tells the requestor the acceptor does not support them.
+        var answered = Set<String>()
+        let extended = rq.userInformation.sopClassExtendedNegotiations.filter {
+            acceptedClasses.contains($0.sopClassUID) && Self.storageSOPClassUIDs.contains($0.sopClassUID)
+                && answered.insert($0.sopClassUID).inserted
+        }.map {
+            UserInformation.SOPClassExtendedNegotiation(sopClassUID: $0.sopClassUID,
+                                                        serviceClassApplicationInformation: Self.storageApplicationInformation)
+        }
         let info = UserInformation(maximumLength: maximumPDULength,
                                    implementationClassUID: DICOMImplementation.classUID,
                                    implementationVersionName: DICOMImplementation.versionName,
-                                   roleSelections: roles, userIdentityAC: identity)
+                                   roleSelections: roles, sopClassExtendedNegotiations: extended,
+                                   userIdentityAC: identity)
         return AssociateAC(protocolVersion: 1, calledAETitle: rq.calledAETitle, callingAETitle: rq.callingAETitle,
                            applicationContextName: Self.applicationContextName, presentationContexts: contexts,
                            userInformation: info)

@@ -220,6 +220,11 @@ struct AssociationAcceptor {
             .init(id: result.id, abstractSyntax: proposed.abstractSyntax, result: result.result.description,
                   transferSyntax: result.transferSyntax)
         }
+        let answers = Dictionary(ac.userInformation.sopClassExtendedNegotiations.map { ($0.sopClassUID, $0.serviceClassApplicationInformation) },
+                                 uniquingKeysWith: { first, _ in first })
+        session.trace.extendedNegotiations = rq.userInformation.sopClassExtendedNegotiations.map {
+            "\($0.sopClassUID) proposed \($0.serviceClassApplicationInformation), answered \(answers[$0.sopClassUID].map { "\($0)" } ?? "nothing (not a storage SOP class accepted here)")"
+        }
         for (proposed, result) in zip(rq.presentationContexts, ac.presentationContexts) where result.result == .acceptance {
             session.contexts[result.id] = (proposed.abstractSyntax, result.transferSyntax ?? "")
         }

@@ -13,7 +13,8 @@ import time
 from pydicom import dcmread
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE, build_role, debug_logger  # noqa: F401
-from pynetdicom.pdu_primitives import AsynchronousOperationsWindowNegotiation, UserIdentityNegotiation
+from pynetdicom.pdu_primitives import (AsynchronousOperationsWindowNegotiation, SOPClassExtendedNegotiation,
+                                       UserIdentityNegotiation)
 from pynetdicom.sop_class import CTImageStorage, MRImageStorage, Verification
 
 
@@ -41,7 +42,8 @@ def scenario_echo(host, port, called, files):
 
 
 def scenario_negotiation(host, port, called, files):
-    """Role selection, user identity (username+passcode, positive response requested), async window."""
+    """Role selection, user identity (username+passcode, positive response requested), async window,
+    SOP class extended negotiation (storage level of support) for CT and for Verification."""
     a = ae()
     a.add_requested_context(CTImageStorage, [ExplicitVRLittleEndian, ImplicitVRLittleEndian])
     a.add_requested_context(MRImageStorage, [ImplicitVRLittleEndian])
@@ -55,7 +57,13 @@ def scenario_negotiation(host, port, called, files):
     window = AsynchronousOperationsWindowNegotiation()
     window.maximum_number_operations_invoked = 5
     window.maximum_number_operations_performed = 5
-    assoc = a.associate(host, port, ae_title=called, ext_neg=roles + [identity, window])
+    extended = []
+    for uid in (CTImageStorage, Verification):
+        item = SOPClassExtendedNegotiation()
+        item.sop_class_uid = uid
+        item.service_class_application_information = b"\x03\x00\x00\x00\x02\x00"  # an SCU only
+        extended.append(item)
+    assoc = a.associate(host, port, ae_title=called, ext_neg=roles + [identity, window] + extended)
     if not assoc.is_established:
         return out({"established": False})
     accepted = {str(cx.abstract_syntax): str(cx.transfer_syntax[0]) for cx in assoc.accepted_contexts}
@@ -68,7 +76,8 @@ def scenario_negotiation(host, port, called, files):
     assoc.release()
     out({"established": True, "accepted": accepted, "ctRole": role, "statuses": statuses,
          "userIdentityResponse": user_identity_response,
-         "maxPDU": assoc.acceptor.maximum_length})
+         "maxPDU": assoc.acceptor.maximum_length,
+         "extended": {str(uid): list(info) for uid, info in assoc.acceptor.sop_class_extended.items()}})
 
 
 def scenario_store(host, port, called, files):

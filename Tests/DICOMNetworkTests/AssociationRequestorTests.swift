@@ -275,20 +275,6 @@ import TestSupport
         }
     }
 
-    /// The watchdog only counts time an operation waits on the peer: an association left idle for
-    /// several timeouts stays usable (the timer re-arms without aborting).
-    @Test func anIdleAssociationOutlivesItsTimeout() async throws {
-        try await withStorescp(["-aet", "STORESCP"]) { port, _ in
-            var requestor = SCUTest.requestor(port: port)
-            requestor.timeout = .milliseconds(200)
-            let association = try await requestor.open(proposing: [.verification])
-            try await Task.sleep(for: .milliseconds(900))
-            #expect(association.isEstablished)
-            #expect(try await association.echo() == .success)
-            try await association.release()
-        }
-    }
-
     /// A peer that answers the A-ASSOCIATE-RQ with an A-RELEASE-RP: we abort (AA-8) and say why.
     @Test func unexpectedPDUAbortsTheAssociation() async throws {
         let releaseRP: [UInt8] = [0x06, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00]

@@ -44,7 +44,7 @@ final class SCUConnection: Sendable {
     let peer: String
     private let observer: (any AssociationObserver)?
     private let state: Mutex<State>
-    private let watchdog = Mutex<Scheduled<Void>?>(nil)
+    private let watchdog = Mutex<Task<Void, Never>?>(nil)
     /// More PDUs than this waiting in the inbox means the peer sends what nobody asked for.
     private static let inboxLimit = 1024
 
@@ -382,33 +382,24 @@ final class SCUConnection: Sendable {
 
     // MARK: Watchdog
 
-    /// The watchdog is a timer on the channel's event loop, not a task of Swift's cooperative
-    /// pool: a pool kept busy (ingests commit on it) must not delay an abort. It wakes every
-    /// `timeout` while idle, and at the deadline while an operation waits.
     private func startWatchdog() {
-        armWatchdog(in: timeout)
-    }
-
-    private func armWatchdog(in delay: Duration) {
-        let (seconds, attoseconds) = delay.components
-        let wait = TimeAmount.nanoseconds(max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
-        let scheduled = channel.eventLoop.scheduleTask(in: wait) { [weak self] () -> Void in self?.checkWatchdog() }
-        watchdog.withLock { $0 = scheduled }
-    }
-
-    private func checkWatchdog() {
         let timeout = self.timeout
-        let (finished, busy, deadline, what) = state.withLock { s in
-            (s.finished, s.busy, s.lastProgress.advanced(by: timeout),
-             s.waiter == nil ? "sending (it does not read)" : "waiting for \(s.waitingFor)")
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                guard let self else { return }
+                let (busy, deadline, what) = self.state.withLock { s in
+                    (s.busy, s.lastProgress.advanced(by: timeout),
+                     s.waiter == nil ? "sending (it does not read)" : "waiting for \(s.waitingFor)")
+                }
+                if busy, ContinuousClock.now >= deadline {
+                    await self.abort(with: .timeout("no answer from \(self.peer) within \(Self.secondsText(timeout)) while \(what); association aborted"))
+                    return
+                }
+                let wake = busy ? deadline : ContinuousClock.now.advanced(by: timeout)
+                do { try await Task.sleep(until: wake, clock: .continuous) } catch { return }
+            }
         }
-        if finished { return }
-        let now = ContinuousClock.now
-        if busy, now >= deadline {
-            Task { await self.abort(with: .timeout("no answer from \(self.peer) within \(Self.secondsText(timeout)) while \(what); association aborted")) }
-            return
-        }
-        armWatchdog(in: busy ? now.duration(to: deadline) : timeout)
+        watchdog.withLock { $0 = task }
     }
 
     static func secondsText(_ duration: Duration) -> String {

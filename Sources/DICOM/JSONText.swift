@@ -85,49 +85,45 @@ public struct JSONScanner {
     /// Walks the object at the current position: `member` gets each name with the scanner at
     /// its value (whitespace skipped), which it must read or skip.
     public mutating func members(depth: Int, _ member: (String, inout JSONScanner) throws(JSONScanError) -> Void) throws(JSONScanError) {
-        guard depth < Self.maximumDepth else { throw error("nested too deeply") }
-        guard next == 0x7B else { throw error("expected '{'") }
-        position += 1
-        skipWhitespace()
-        if next == 0x7D { position += 1; return }
-        while true {
-            skipWhitespace()
-            guard next == 0x22 else { throw error("expected a member name") }
-            let key = try string()
-            skipWhitespace()
-            guard next == 0x3A else { throw error("expected ':'") }
-            position += 1
-            skipWhitespace()
-            guard next != nil else { throw error("unexpected end of the document") }
-            try member(key, &self)
-            skipWhitespace()
-            switch next {
-            case 0x2C: position += 1
-            case 0x7D: position += 1; return
-            case nil: throw error("unterminated object")
-            default: throw error("expected ',' or '}'")
-            }
+        try container(depth: depth, open: 0x7B, close: 0x7D, kind: "object") { scanner throws(JSONScanError) in
+            guard scanner.next == 0x22 else { throw scanner.error("expected a member name") }
+            let key = try scanner.string()
+            scanner.skipWhitespace()
+            guard scanner.next == 0x3A else { throw scanner.error("expected ':'") }
+            scanner.position += 1
+            scanner.skipWhitespace()
+            guard scanner.next != nil else { throw scanner.error("unexpected end of the document") }
+            try member(key, &scanner)
         }
     }
 
     /// Walks the array at the current position: `element` gets the scanner at each element
     /// (whitespace skipped), which it must read or skip.
     public mutating func elements(depth: Int, _ element: (inout JSONScanner) throws(JSONScanError) -> Void) throws(JSONScanError) {
+        try container(depth: depth, open: 0x5B, close: 0x5D, kind: "array") { scanner throws(JSONScanError) in
+            guard scanner.next != nil else { throw scanner.error("unexpected end of the document") }
+            try element(&scanner)
+        }
+    }
+
+    /// An object or array: `open`, items separated by commas (`item` reads one, with the scanner
+    /// past the whitespace before it), `close`.
+    private mutating func container(depth: Int, open: UInt8, close: UInt8, kind: String,
+                                    _ item: (inout JSONScanner) throws(JSONScanError) -> Void) throws(JSONScanError) {
         guard depth < Self.maximumDepth else { throw error("nested too deeply") }
-        guard next == 0x5B else { throw error("expected '['") }
+        guard next == open else { throw error("expected '\(Character(Unicode.Scalar(open)))'") }
         position += 1
         skipWhitespace()
-        if next == 0x5D { position += 1; return }
+        if next == close { position += 1; return }
         while true {
             skipWhitespace()
-            guard next != nil else { throw error("unexpected end of the document") }
-            try element(&self)
+            try item(&self)
             skipWhitespace()
             switch next {
-            case 0x2C: position += 1
-            case 0x5D: position += 1; return
-            case nil: throw error("unterminated array")
-            default: throw error("expected ',' or ']'")
+            case 0x2C?: position += 1
+            case close?: position += 1; return
+            case nil: throw error("unterminated \(kind)")
+            default: throw error("expected ',' or '\(Character(Unicode.Scalar(close)))'")
             }
         }
     }

@@ -112,11 +112,7 @@ final class IndexWriter: Sendable {
 
     func submit<T: Sendable>(durable: StoredFile?, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         let erased: Body = { try body($0) }
-        if durable != nil, state.withLock({ state in
-            if state.flushing { return false }
-            state.flushing = true
-            return true
-        }) {
+        if let durable, state.withLock({ Self.claim(&$0) }) {
             let result = commitAlone(durable: durable, erased)
             handOver()
             return try result.get() as! T
@@ -124,13 +120,18 @@ final class IndexWriter: Sendable {
         let result = try await withCheckedThrowingContinuation { (c: CheckedContinuation<any Sendable, any Error>) in
             let startFlush = state.withLock { state in
                 state.pending.append(Job(durable: durable, body: erased, continuation: c))
-                if state.flushing { return false }
-                state.flushing = true
-                return true
+                return Self.claim(&state)
             }
             if startFlush { queue.async { self.flushLoop() } }
         }
         return result as! T
+    }
+
+    /// Marks the writer as committing; false when someone already is.
+    private static func claim(_ state: inout (pending: [Job], flushing: Bool)) -> Bool {
+        if state.flushing { return false }
+        state.flushing = true
+        return true
     }
 
     /// After an inline commit: writes that queued meanwhile go to the queue as one batch.
@@ -168,8 +169,8 @@ final class IndexWriter: Sendable {
     }
 
     /// One write on the caller's thread: its file's fsync, then its own transaction.
-    private func commitAlone(durable: StoredFile?, _ body: @escaping Body) -> Result<any Sendable, any Error> {
-        do { try durable?.makeDurable() } catch { return .failure(error) }
+    private func commitAlone(durable: StoredFile, _ body: @escaping Body) -> Result<any Sendable, any Error> {
+        do { try durable.makeDurable() } catch { return .failure(error) }
         return connection.withLock { Self.commit([body], on: $0)[0] }
     }
 

@@ -98,21 +98,17 @@ public final class Ingestor: Sendable {
             file.discard()
             throw .unreadable(.notDICOM(reason: "\(error)"))
         }
-        var unhashed: InstanceRecord
-        let hash: String
+        let record: InstanceRecord
         do {
-            unhashed = try InstanceRecord(header: header, transferSyntaxUID: syntaxUID, fileHash: "", fileSize: size,
-                                        origin: origin, receivedAt: Timestamp.now())
-            hash = try file.contentHash()
-        } catch let error as ArchiveError {
-            file.discard()
-            throw error
+            var built = try InstanceRecord(header: header, transferSyntaxUID: syntaxUID, fileHash: "", fileSize: size,
+                                           origin: origin, receivedAt: Timestamp.now())
+            built.fileHash = try file.contentHash()
+            record = built
         } catch {
             file.discard()
-            throw .storage("\(error)")
+            throw error
         }
-        unhashed.fileHash = hash
-        let record = unhashed
+        let hash = record.fileHash
         if let expected {
             if record.sopClassUID != expected.sopClassUID || record.sopInstanceUID != expected.sopInstanceUID {
                 file.discard()

@@ -181,10 +181,7 @@ public struct PendingFile: ~Copyable {
                 background = BackgroundHasher(fd: fd, continuing: hasher)
                 hashedUpTo = Self.inlineHashLimit
             }
-            if size + buffer.count - hashedUpTo >= Self.hashChunk {
-                background!.hash(offset: hashedUpTo, count: size + buffer.count - hashedUpTo)
-                hashedUpTo = size + buffer.count
-            }
+            if size + buffer.count - hashedUpTo >= Self.hashChunk { handToBackground(upTo: size + buffer.count) }
         }
         size += buffer.count
         if store.sync && size - writebackStart >= Self.writebackChunk {
@@ -200,20 +197,23 @@ public struct PendingFile: ~Copyable {
     /// inode and the flush. The background hasher (if any) gets the last bytes too, and finishes
     /// them while the caller parses the header: `contentHash()` waits for it.
     public mutating func finishWriting() {
-        if let background, size > hashedUpTo {
-            background.hash(offset: hashedUpTo, count: size - hashedUpTo)
-            hashedUpTo = size
-        }
+        handToBackground(upTo: size)
         guard store.sync, size > writebackStart else { return }
         _ = Self.syncFileRange(fd, Int64(writebackStart), Int64(size - writebackStart), Self.syncFileRangeWrite)
         writebackStart = size
     }
 
+    /// Gives the background hasher (if any) the bytes from `hashedUpTo` to `end`.
+    private mutating func handToBackground(upTo end: Int) {
+        guard let background, end > hashedUpTo else { return }
+        background.hash(offset: hashedUpTo, count: end - hashedUpTo)
+        hashedUpTo = end
+    }
+
     /// Waits for the background hasher (if any) to have hashed every byte written.
     private mutating func settleHash() {
+        handToBackground(upTo: size)
         guard let background else { return }
-        if size > hashedUpTo { background.hash(offset: hashedUpTo, count: size - hashedUpTo) }
-        hashedUpTo = size
         if let hashed = background.finish(fileSize: size) { hasher = hashed } else { hashFailed = true }
         self.background = nil
     }
@@ -255,9 +255,9 @@ public struct PendingFile: ~Copyable {
 
     /// The SHA-256 the file will be stored under, without committing it (after the last write;
     /// waits for the background hasher).
-    public mutating func contentHash() throws -> String {
+    public mutating func contentHash() throws(ArchiveError) -> String {
         settleHash()
-        if hashFailed { throw ArchiveError.storage("cannot read \(temporaryPath) back to hash it") }
+        if hashFailed { throw .storage("cannot read \(temporaryPath) back to hash it") }
         return HashedFileStore.hex(hasher.finalize())
     }
 
@@ -338,16 +338,20 @@ final class BackgroundHasher: @unchecked Sendable {
     // Used only on `queue`, and by `finish` once the queue is idle.
     private var hasher: SHA256
     private var failed = false
+    /// What a range is read into, one per file.
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 64)
 
     init(fd: Int32, continuing hasher: SHA256) {
         self.fd = fd
         self.hasher = hasher
     }
 
+    deinit { buffer.deallocate() }
+
     /// Hashes bytes `offset..<offset + count`, after the ranges handed over before.
     func hash(offset: Int, count: Int) {
         queue.async { [self] in
-            if !failed { failed = !Self.hashRange(fd, offset, count, into: &hasher) }
+            if !failed { failed = !hashRange(offset, count, into: &hasher) }
         }
     }
 
@@ -360,12 +364,10 @@ final class BackgroundHasher: @unchecked Sendable {
         wait()
         guard failed else { return hasher }
         var again = SHA256()
-        return Self.hashRange(fd, 0, fileSize, into: &again) ? again : nil
+        return hashRange(0, fileSize, into: &again) ? again : nil
     }
 
-    private static func hashRange(_ fd: Int32, _ offset: Int, _ count: Int, into hasher: inout SHA256) -> Bool {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(count, 256 << 10), alignment: 64)
-        defer { buffer.deallocate() }
+    private func hashRange(_ offset: Int, _ count: Int, into hasher: inout SHA256) -> Bool {
         var done = 0
         while done < count {
             let n = pread(fd, buffer.baseAddress, min(buffer.count, count - done), off_t(offset + done))

@@ -222,8 +222,9 @@ struct AssociationAcceptor {
         }
         let answers = Dictionary(ac.userInformation.sopClassExtendedNegotiations.map { ($0.sopClassUID, $0.serviceClassApplicationInformation) },
                                  uniquingKeysWith: { first, _ in first })
-        session.trace.extendedNegotiations = rq.userInformation.sopClassExtendedNegotiations.map {
-            "\($0.sopClassUID) proposed \($0.serviceClassApplicationInformation), answered \(answers[$0.sopClassUID].map { "\($0)" } ?? "nothing (not a storage SOP class accepted here)")"
+        session.trace.extendedNegotiations = rq.userInformation.sopClassExtendedNegotiations.map { proposal in
+            let answer = answers[proposal.sopClassUID].map { "\($0)" } ?? "nothing (not a storage SOP class accepted here)"
+            return "\(proposal.sopClassUID) proposed \(proposal.serviceClassApplicationInformation), answered \(answer)"
         }
         for (proposed, result) in zip(rq.presentationContexts, ac.presentationContexts) where result.result == .acceptance {
             session.contexts[result.id] = (proposed.abstractSyntax, result.transferSyntax ?? "")
